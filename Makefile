@@ -1,0 +1,41 @@
+# make run   : set up .venv, migrate, import courses/, seed demo data, serve on http://127.0.0.1:5000
+# make test  : set up .venv, run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint setup db demo clean bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) courses import courses
+
+demo: db
+	$(FLASK) demo
+
+run: demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check lms tests
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3

@@ -1,0 +1,100 @@
+"""The Just Communities AP learning platform: the application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from lms.config import Config
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the app. `config` is a Config-like object or a dict of overrides."""
+    app = Flask(__name__, instance_path=os.environ.get("LMS_INSTANCE_PATH")
+                or str(Path.cwd() / "instance"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if config is None or isinstance(config, dict):
+        app.config.from_object(Config(app.instance_path))
+        if config:
+            app.config.update(config)
+    else:
+        app.config.from_object(config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from lms import web
+
+    web.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _enable_sqlite_foreign_keys(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.signin"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    import lms.models  # noqa: F401  (registers every model with the metadata)
+    from lms.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(identity: str):
+        user_id, _, fingerprint = identity.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_fingerprint != fingerprint:
+            return None
+        return user
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _fk_pragma(dbapi_connection, _record):  # pragma: no cover - trivial
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms.admin.views import bp as admin_bp
+    from lms.auth.views import bp as auth_bp
+    from lms.courses.views import bp as courses_bp
+    from lms.main.views import bp as main_bp
+    from lms.quizzes.views import bp as quizzes_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/account")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(courses_bp)
+    app.register_blueprint(quizzes_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from lms.auth.cli import users_cli
+    from lms.courses.cli import courses_cli
+    from lms.demo import demo_command
+    from lms.quizzes.cli import quizzes_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(courses_cli)
+    app.cli.add_command(quizzes_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,63 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+PASSWORD_HELP = "At least 10 characters."  # noqa: S105 - help text, not a password
+
+
+class RegisterForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)],
+                       render_kw={"autocomplete": "name"})
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)],
+                             description=PASSWORD_HELP, render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat password",
+                            validators=[DataRequired(),
+                                        EqualTo("password", "The passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField("Create account")
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired()],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField("Password", validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField("Keep me signed in on this device")
+    submit = SubmitField("Sign in")
+
+
+class EmailForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    submit = SubmitField("Send link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200)],
+                             description=PASSWORD_HELP, render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat new password",
+                            validators=[DataRequired(),
+                                        EqualTo("password", "The passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField("Set password")
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current = PasswordField("Current password", validators=[DataRequired()],
+                            render_kw={"autocomplete": "current-password"})
+    submit = SubmitField("Change password")
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Display name", validators=[DataRequired(), Length(max=120)])
+    legal_name = StringField("Legal name (as printed on certificates)",
+                             validators=[Optional(), Length(max=200)])
+    organisation = StringField("Organisation", validators=[Optional(), Length(max=200)])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    country = StringField("Country", validators=[Optional(), Length(max=120)])
+    bio = TextAreaField("Short bio", validators=[Optional(), Length(max=2000)],
+                        description="Up to 2,000 characters; Markdown is allowed.")
+    directory_opt_in = BooleanField("List me in the public practitioner directory")
+    submit = SubmitField("Save profile")

@@ -1,0 +1,99 @@
+"""Configuration from environment variables.
+
+Every setting has a safe default so that `make run` works on a fresh machine: SQLite in
+`instance/`, a secret key generated into `instance/secret_key` on first run, rate limits kept
+in memory and e-mail written to the log and the admin outbox.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """Return SECRET_KEY from the environment, else from `instance/secret_key` (made once)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the `postgres://` and `postgresql://` spellings and use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Production/development settings, read from the environment when the app is made."""
+
+    def __init__(self, instance_path: str):
+        self.SECRET_KEY = load_or_create_secret_key(instance_path)
+        default_db = "sqlite:///" + str(Path(instance_path) / "lms.sqlite3")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("DATABASE_URL") or default_db
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_HEADERS_ENABLED = True
+        # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto/-Host are
+        # trusted, so rate limits count per visitor, not per proxy, and links use https.
+        self.PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+        self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+        self.MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+        self.MAIL_DEFAULT_SENDER = os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Just Communities AP <no-reply@justcommunities.example>"
+        )
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.COURSES_DIR = os.environ.get("COURSES_DIR", "courses")
+        self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads"))
+        self.CONFIRM_TOKEN_MAX_AGE = 60 * 60 * 48
+        self.RESET_TOKEN_MAX_AGE = 60 * 60
+        self.SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
+        self.ACCOUNT_RATE_LIMIT = os.environ.get("ACCOUNT_RATE_LIMIT", "5 per minute")
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway database, no real mail, fast hashing."""
+
+    TESTING = True
+
+    def __init__(self, instance_path: str, database_url: str | None = None):
+        super().__init__(instance_path)
+        self.TESTING = True
+        self.SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            database_url
+            or os.environ.get("LMS_TEST_DATABASE_URL")
+            or "sqlite:///" + str(Path(instance_path) / "test.sqlite3")
+        )
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.MAIL_SERVER = ""
+        self.SERVER_NAME = None
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast hashing for tests

@@ -1,0 +1,36 @@
+"""Home, dashboard and health check."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from lms.auth.access import login_required
+from lms.courses import services as courses
+from lms.extensions import db, limiter
+
+bp = Blueprint("main", __name__, template_folder="templates")
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return render_template("main/index.html")
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    return render_template("main/dashboard.html", entries=courses.dashboard(current_user))
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        db.session.rollback()
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})

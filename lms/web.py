@@ -1,0 +1,101 @@
+"""Cross-cutting web concerns: error pages, template helpers, security headers."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms.markdown import render as render_markdown
+from lms.markdown import render_inline
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "Your account does not have access to this page."),
+    404: ("Page not found", "There is no page at this address. It may have moved."),
+    405: ("Not allowed", "That action is not possible on this page."),
+    413: ("Too large", "The upload is larger than allowed."),
+    422: ("Cannot process", "The request was well formed but could not be processed."),
+    429: ("Too many requests", "You have tried too many times. Wait a minute, then try again."),
+    500: ("Something went wrong", "An unexpected error happened on our side. It has been logged; "
+          "please try again later."),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def render_error(code: int, detail: str | None = None):
+    title, text = ERROR_TEXT.get(code, ("Error", "Something went wrong."))
+    if _wants_json():
+        return jsonify({"error": title, "detail": detail or text}), code
+    return render_template("errors/error.html", code=code, title=title,
+                           text=detail or text), code
+
+
+# (endpoint, label, minimum role or None for everyone); features add theirs. Endpoints the app
+# does not have are skipped, so a feature can list its links before its blueprint lands.
+NAV_ITEMS: list[tuple[str, str, str | None]] = [
+    ("courses.catalogue", "Courses", None),
+    ("main.dashboard", "My learning", "learner"),
+    ("courses.teaching", "Teaching", "instructor"),
+    ("admin.index", "Admin", "registrar"),
+]
+
+
+def init_app(app: Flask) -> None:
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:  # behind nginx & co.: the visitor's address and scheme come from the proxy
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    @app.context_processor
+    def navigation():
+        def nav_items():
+            user = current_user
+            for endpoint, label, role in NAV_ITEMS:
+                if endpoint not in app.view_functions:
+                    continue
+                if role and not (user.is_authenticated and user.has_role(role)):
+                    continue
+                yield endpoint, label, role
+
+        return {"nav_items": nav_items}
+
+    def handler(err):
+        code = getattr(err, "code", 500) or 500
+        custom = getattr(err, "description", None)
+        if custom == getattr(type(err), "description", None) or code >= 500 or code == 429:
+            custom = None  # werkzeug's stock text (or Flask-Limiter's "10 per 1 minute"): ours
+        return render_error(code, custom)
+
+    for code in ERROR_TEXT:
+        app.register_error_handler(code, handler)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        return render_error(400, "The form had expired or was missing its security token. "
+                                 "Reload the page and try again; nothing was changed.")
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+        return response
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["markdown_inline"] = render_inline
+
+    @app.template_filter("datetime")
+    def format_datetime(value, fmt: str = "%d %b %Y, %H:%M UTC"):
+        return value.strftime(fmt) if value else ""
+
+    @app.template_filter("date")
+    def format_date(value, fmt: str = "%d %b %Y"):
+        return value.strftime(fmt) if value else ""
