@@ -1,0 +1,18 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class EditItemForm(FlaskForm):
+    source = TextAreaField("Markdown", validators=[DataRequired(), Length(max=500_000)],
+                           description="The whole file, front matter included. The preview "
+                                       "uses the same renderer learners see.")
+    note = StringField("What changed (optional)", validators=[Optional(), Length(max=300)])
+    base_revision = HiddenField()
+    submit = SubmitField("Save as new revision")
+
+
+class ActionForm(FlaskForm):
+    """A bare form: CSRF protection for one-button actions (enrol, complete, restore)."""
+
+    submit = SubmitField("Go")

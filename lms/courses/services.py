@@ -1,0 +1,656 @@
+"""Course rules: import and export, catalogue, visibility, enrolment, progress, authoring.
+
+Services own the unit of work: a public function that changes state commits once (or not at
+all on error). Functions documented as "inside the caller's transaction" never commit.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import mimetypes
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from lms.auth.models import User
+from lms.courses import parser
+from lms.courses.models import (
+    Course,
+    CourseAsset,
+    CourseInstructor,
+    CourseRevision,
+    Enrolment,
+    Item,
+    ItemProgress,
+    ItemRevision,
+    Module,
+)
+from lms.courses.signals import course_completed, item_synced
+from lms.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from lms.extensions import db
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ====================================================================== import
+
+
+class ImportFailed(DomainError):
+    """The courses have problems; nothing was imported."""
+
+    def __init__(self, problems: list):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) found; nothing was imported.")
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def import_courses(root: Path, now: datetime, *, only: list[Path] | None = None,
+                   actor: User | None = None) -> ImportReport:
+    """Check then import the course folders under `root` in one transaction.
+
+    Idempotent: unchanged files change nothing. Items are matched by course code + slug, so
+    enrolments and progress survive edits; items whose file was removed are deactivated, not
+    deleted. A file unchanged since its last import keeps any newer browser edit.
+    """
+    known = set(db.session.scalars(select(Course.code)))
+    result = parser.parse_tree(Path(root), only=only, known_course_codes=known)
+    if result.problems:
+        raise ImportFailed(result.problems)
+    report = ImportReport()
+    try:
+        for parsed in result.courses:
+            _import_course(parsed, now, actor, report)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report
+
+
+def _import_course(parsed, now: datetime, actor: User | None, report: ImportReport) -> None:
+    course = db.session.scalar(select(Course).where(Course.code == parsed.code))
+    changes: list[str] = []
+    if course is None:
+        course = Course(code=parsed.code, created_at=now, revision=0, dirname=parsed.dirname,
+                        source="")
+        db.session.add(course)
+        changes.append("created")
+    if course.source != parsed.source:
+        changes.append("course.md")
+    _apply_course_fields(course, parsed, now)
+    db.session.flush()
+
+    modules = _sync_modules(course, parsed, changes)
+    _sync_items(course, parsed, modules, now, actor, changes, report)
+    _sync_assets(course, parsed, changes)
+
+    active_items = [i for i in course.items if i.active]
+    course.item_count = len(active_items)
+    course.estimated_minutes = sum(i.estimated_minutes for i in active_items)
+    if changes:
+        course.revision += 1
+        course.updated_at = now
+        db.session.add(CourseRevision(course_id=course.id, number=course.revision, created_at=now,
+                                      author_id=actor.id if actor else None, source="import",
+                                      summary=", ".join(changes)[:2000]))
+        (report.created if "created" in changes else report.updated).append(course.code)
+    else:
+        report.unchanged.append(course.code)
+
+
+def _apply_course_fields(course: Course, parsed, now: datetime) -> None:
+    course.title = parsed.title
+    course.summary = parsed.summary or ""
+    course.overview = parsed.overview or ""
+    course.source = parsed.source
+    course.dirname = parsed.dirname
+    course.ce_hours = Decimal(str(parsed.ce_hours)) if parsed.ce_hours is not None else None
+    course.ce_category = parsed.ce_category
+    course.level = parsed.level
+    course.prerequisites = list(parsed.prerequisites)
+    course.published = bool(parsed.published)
+    course.updated_at = course.updated_at or now
+    wanted = {e.lower() for e in parsed.instructors}
+    for link in list(course.instructors):
+        if link.email not in wanted:
+            course.instructors.remove(link)
+    have = {link.email for link in course.instructors}
+    for email in sorted(wanted - have):
+        course.instructors.append(CourseInstructor(email=email))
+
+
+def _sync_modules(course: Course, parsed, changes: list[str]) -> dict[str, Module]:
+    existing = {m.slug: m for m in course.modules}
+    seen: dict[str, Module] = {}
+    for pm in parsed.modules:
+        module = existing.get(pm.slug)
+        if module is None:
+            module = Module(slug=pm.slug)
+            course.modules.append(module)
+            changes.append(f"module {pm.slug} added")
+        elif (module.title, module.position, module.source, module.active) != (
+                pm.title, pm.position, pm.source, True):
+            changes.append(f"module {pm.slug} changed")
+        module.title, module.summary = pm.title, pm.summary or ""
+        module.position, module.dirname, module.source = pm.position, pm.dirname, pm.source
+        module.active = True
+        seen[pm.slug] = module
+    for slug, module in existing.items():
+        if slug not in seen and module.active:
+            module.active = False
+            changes.append(f"module {slug} removed")
+    db.session.flush()
+    return seen
+
+
+def _sync_items(course: Course, parsed, modules: dict[str, Module], now: datetime,
+                actor: User | None, changes: list[str], report: ImportReport) -> None:
+    existing = {i.slug: i for i in course.items}
+    seen: set[str] = set()
+    for pi in parsed.items:
+        seen.add(pi.slug)
+        file_hash = content_hash(pi.source)
+        module = modules.get(pi.module_slug) if pi.module_slug else None
+        item = existing.get(pi.slug)
+        if item is None:
+            item = Item(slug=pi.slug, revision=0, course=course, position=pi.position,
+                        source_path=pi.source_path, module=module)
+            _apply_item_content(item, pi, file_hash, now, actor, "import")
+            changes.append(f"{pi.slug} added")
+        else:
+            if file_hash not in (item.imported_hash, item.content_hash):
+                if item.content_hash != item.imported_hash:
+                    report.notes.append(
+                        f"{course.code}/{pi.slug}: the file changed and so did the browser copy; "
+                        f"the file wins (the browser revision {item.revision} stays in history)")
+                _apply_item_content(item, pi, file_hash, now, actor, "import")
+                changes.append(f"{pi.slug} changed")
+            item.imported_hash = file_hash
+            if (item.position, item.source_path, item.active) != (pi.position, pi.source_path,
+                                                                   True):
+                changes.append(f"{pi.slug} moved")
+        item.position, item.source_path, item.active = pi.position, pi.source_path, True
+        item.module = module
+    for slug, item in existing.items():
+        if slug not in seen and item.active:
+            item.active = False
+            changes.append(f"{slug} removed")
+    db.session.flush()
+
+
+def _apply_item_content(item: Item, pi, file_hash: str | None, now: datetime,
+                        actor: User | None, origin: str, note: str = "") -> None:
+    """Set an item's content from a parsed file and record a revision (caller's transaction)."""
+    item.kind, item.title = pi.kind, pi.title
+    item.source, item.body, item.meta = pi.source, pi.body, _jsonable(pi.meta)
+    item.estimated_minutes = int(pi.estimated_minutes or 1)
+    item.content_hash = content_hash(pi.source)
+    if file_hash is not None:
+        item.imported_hash = file_hash
+    item.revision = (item.revision or 0) + 1
+    item.updated_at = now
+    if item.id is None:
+        db.session.add(item)
+        db.session.flush()
+    db.session.add(ItemRevision(item_id=item.id, number=item.revision, source=pi.source,
+                                content_hash=item.content_hash, created_at=now,
+                                author_id=actor.id if actor else None, origin=origin,
+                                note=note))
+    item_synced.send(item, parsed=pi, now=now)
+
+
+def _jsonable(value):
+    """Front matter as JSON-safe data (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _sync_assets(course: Course, parsed, changes: list[str]) -> None:
+    existing = {a.path: a for a in db.session.scalars(
+        select(CourseAsset).where(CourseAsset.course_id == course.id))}
+    wanted = set()
+    for rel in parsed.assets:
+        wanted.add(rel)
+        data = (Path(parsed.path) / "assets" / rel).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        asset = existing.get(rel)
+        if asset is None:
+            asset = CourseAsset(course_id=course.id, path=rel)
+            db.session.add(asset)
+            changes.append(f"asset {rel} added")
+        elif asset.content_hash == digest:
+            continue
+        else:
+            changes.append(f"asset {rel} changed")
+        asset.content, asset.content_hash = data, digest
+        asset.mimetype = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+    for rel, asset in existing.items():
+        if rel not in wanted:
+            db.session.delete(asset)
+            changes.append(f"asset {rel} removed")
+
+
+# ====================================================================== export
+
+
+def export_course(course: Course, dest: Path) -> Path:
+    """Write the course back to a folder of Markdown files (importing it changes nothing)."""
+    folder = Path(dest) / course.dirname
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "course.md").write_text(course.source, encoding="utf-8")
+    for module in course.modules:
+        if module.active and module.source:
+            (folder / module.dirname).mkdir(parents=True, exist_ok=True)
+            (folder / module.dirname / "module.md").write_text(module.source, encoding="utf-8")
+    for item in course.items:
+        if item.active:
+            path = folder / item.source_path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(item.source, encoding="utf-8")
+    for asset in db.session.scalars(select(CourseAsset).where(CourseAsset.course_id == course.id)):
+        path = folder / "assets" / asset.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(asset.content)
+    return folder
+
+
+# ====================================================================== visibility
+
+
+def can_edit(user, course: Course) -> bool:
+    """Admins and the course's own instructors may author it."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_role("admin") or (
+        user.has_role("instructor") and user.email in course.instructor_emails)
+
+
+def can_view(user, course: Course) -> bool:
+    return course.published or can_edit(user, course)
+
+
+def get_course(code: str, user) -> Course:
+    """The course with this code, if the user may see it; NotFound otherwise."""
+    course = db.session.scalar(select(Course).where(Course.code == code)
+                               .options(selectinload(Course.instructors)))
+    if course is None or not can_view(user, course):
+        raise NotFound("No such course.")
+    return course
+
+
+def get_item(course: Course, slug: str) -> Item:
+    item = db.session.scalar(select(Item).where(Item.course_id == course.id, Item.slug == slug,
+                                                Item.active.is_(True)))
+    if item is None:
+        raise NotFound("No such item in this course.")
+    return item
+
+
+# ====================================================================== catalogue
+
+
+@dataclass
+class CatalogueEntry:
+    course: Course
+    enrolment: Enrolment | None
+    percent: int | None
+
+
+def catalogue(user, *, q: str = "", category: str | None = None,
+              level: str | None = None) -> list[CatalogueEntry]:
+    """Courses the user may see, filtered; three queries whatever the number of courses."""
+    stmt = select(Course).order_by(Course.code).where(_visible_to(user))
+    if q:
+        like = f"%{_like_escape(q.strip().lower())}%"
+        stmt = stmt.where(or_(func.lower(Course.title).like(like, escape="\\"),
+                              func.lower(Course.summary).like(like, escape="\\"),
+                              func.lower(Course.code).like(like, escape="\\")))
+    if category:
+        stmt = stmt.where(Course.ce_category == category)
+    if level:
+        stmt = stmt.where(Course.level == level)
+    courses = list(db.session.scalars(stmt))
+    enrolments: dict[int, Enrolment] = {}
+    done: dict[int, int] = {}
+    if getattr(user, "is_authenticated", False) and courses:
+        ids = [c.id for c in courses]
+        for e in db.session.scalars(select(Enrolment).where(Enrolment.user_id == user.id,
+                                                            Enrolment.course_id.in_(ids))):
+            enrolments[e.course_id] = e
+        done = _done_counts(list(enrolments.values()))
+    entries = []
+    for c in courses:
+        e = enrolments.get(c.id)
+        percent = _percent(done.get(e.id, 0), c.item_count) if e else None
+        entries.append(CatalogueEntry(c, e, percent))
+    return entries
+
+
+def _like_escape(text: str) -> str:
+    """Make LIKE's wildcards (% and _) and the escape character match literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _visible_to(user):
+    """SQL condition: the courses the user may see (see :func:`can_view`)."""
+    if getattr(user, "is_authenticated", False) and user.has_role("admin"):
+        return true()
+    visible = Course.published.is_(True)
+    if getattr(user, "is_authenticated", False) and user.has_role("instructor"):
+        mine = select(CourseInstructor.course_id).where(CourseInstructor.email == user.email)
+        visible = or_(visible, Course.id.in_(mine))
+    return visible
+
+
+def _done_counts(enrolments: list[Enrolment]) -> dict[int, int]:
+    """Items done per enrolment, counting only active items (one query)."""
+    if not enrolments:
+        return {}
+    rows = db.session.execute(
+        select(ItemProgress.enrolment_id, func.count())
+        .join(Item, Item.id == ItemProgress.item_id)
+        .where(ItemProgress.enrolment_id.in_([e.id for e in enrolments]), Item.active.is_(True))
+        .group_by(ItemProgress.enrolment_id))
+    return {enrolment_id: n for enrolment_id, n in rows}
+
+
+def _percent(done: int, total: int) -> int:
+    return 100 if total == 0 else min(100, round(100 * done / total))
+
+
+def category_names() -> dict[str, str]:
+    """CE category keys → names from courses/program.yml (empty when it is missing)."""
+    program = parser.load_program_categories()
+    return program
+
+
+# ====================================================================== enrolment and progress
+
+
+def get_enrolment(user, course: Course) -> Enrolment | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id,
+                                                     Enrolment.course_id == course.id))
+
+
+def completed_course_codes(user) -> set[str]:
+    return set(db.session.scalars(
+        select(Course.code).join(Enrolment, Enrolment.course_id == Course.id)
+        .where(Enrolment.user_id == user.id, Enrolment.completed_at.is_not(None))))
+
+
+@dataclass
+class Prerequisite:
+    code: str
+    title: str | None
+    met: bool
+
+
+def prerequisite_status(user, course: Course) -> list[Prerequisite]:
+    if not course.prerequisites:
+        return []
+    titles = dict(db.session.execute(select(Course.code, Course.title)
+                                     .where(Course.code.in_(course.prerequisites))).all())
+    done = completed_course_codes(user) if getattr(user, "is_authenticated", False) else set()
+    return [Prerequisite(code, titles.get(code), code in done) for code in course.prerequisites]
+
+
+def enrol(user, course: Course, now: datetime) -> Enrolment:
+    """Enrol a learner; prerequisites must be complete (staff may enrol regardless)."""
+    if not can_view(user, course):
+        raise NotFound("No such course.")
+    existing = get_enrolment(user, course)
+    if existing is not None:
+        return existing
+    missing = [p.code for p in prerequisite_status(user, course) if not p.met]
+    if missing and not user.has_role("instructor"):
+        raise ValidationError("Complete the prerequisite course(s) first: "
+                              + ", ".join(missing) + ".")
+    enrolment = Enrolment(user_id=user.id, course_id=course.id, enrolled_at=now,
+                          last_activity_at=now)
+    db.session.add(enrolment)
+    db.session.commit()
+    return enrolment
+
+
+def require_enrolment(user, course: Course) -> Enrolment:
+    enrolment = get_enrolment(user, course)
+    if enrolment is None:
+        raise PermissionDenied("Enrol in this course to open its lessons.")
+    return enrolment
+
+
+def record_visit(enrolment: Enrolment, item: Item, now: datetime) -> None:
+    """Remember where the learner is, for "continue where you left off"."""
+    if enrolment.last_item_id != item.id or enrolment.last_activity_at != now:
+        enrolment.last_item_id = item.id
+        enrolment.last_activity_at = now
+        db.session.commit()
+
+
+def complete_lesson(enrolment: Enrolment, item: Item, now: datetime) -> bool:
+    """Mark a lesson done; returns True when this completed the course."""
+    if item.kind != "lesson":
+        raise ValidationError("Only lessons are marked complete by hand; quizzes and "
+                              "assignments complete when passed.")
+    completed = mark_item_done(enrolment, item, now)
+    db.session.commit()
+    return completed
+
+
+def mark_item_done(enrolment: Enrolment, item: Item, now: datetime) -> bool:
+    """Record an item as done (inside the caller's transaction). True if the course completed.
+
+    Called by the quiz engine when a quiz is passed, and by assignments when one is passed.
+    """
+    if item.course_id != enrolment.course_id:
+        raise ValidationError("That item is not part of this enrolment's course.")
+    exists = db.session.scalar(select(ItemProgress.id).where(
+        ItemProgress.enrolment_id == enrolment.id, ItemProgress.item_id == item.id))
+    if exists is None:
+        db.session.add(ItemProgress(enrolment_id=enrolment.id, item_id=item.id,
+                                    completed_at=now))
+        db.session.flush()
+    enrolment.last_activity_at = now
+    return _check_completion(enrolment, now)
+
+
+def _check_completion(enrolment: Enrolment, now: datetime) -> bool:
+    if enrolment.completed_at is not None:
+        return False
+    course = enrolment.course
+    done = _done_counts([enrolment]).get(enrolment.id, 0)
+    if course.item_count and done >= course.item_count:
+        enrolment.completed_at = now
+        course_completed.send(enrolment, now=now)
+        return True
+    return False
+
+
+@dataclass
+class OutlineItem:
+    item: Item
+    done: bool
+
+
+@dataclass
+class OutlineModule:
+    module: Module | None
+    items: list[OutlineItem]
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    percent: int
+    done_ids: set[int]
+
+
+def progress(enrolment: Enrolment | None, course: Course) -> Progress:
+    if enrolment is None:
+        return Progress(0, course.item_count, 0, set())
+    done_ids = set(db.session.scalars(
+        select(ItemProgress.item_id).join(Item, Item.id == ItemProgress.item_id)
+        .where(ItemProgress.enrolment_id == enrolment.id, Item.active.is_(True))))
+    return Progress(len(done_ids), course.item_count,
+                    _percent(len(done_ids), course.item_count), done_ids)
+
+
+def outline(course: Course, done_ids: set[int]) -> list[OutlineModule]:
+    """Active items grouped by module in course order (items load in one query)."""
+    items = list(db.session.scalars(
+        select(Item).where(Item.course_id == course.id, Item.active.is_(True))
+        .order_by(Item.position).options(selectinload(Item.module))))
+    groups: list[OutlineModule] = []
+    for item in items:
+        if not groups or groups[-1].module is not item.module:
+            groups.append(OutlineModule(item.module, []))
+        groups[-1].items.append(OutlineItem(item, item.id in done_ids))
+    return groups
+
+
+def neighbours(course: Course, item: Item) -> tuple[Item | None, Item | None]:
+    prev_item = db.session.scalar(
+        select(Item).where(Item.course_id == course.id, Item.active.is_(True),
+                           Item.position < item.position).order_by(Item.position.desc()).limit(1))
+    next_item = db.session.scalar(
+        select(Item).where(Item.course_id == course.id, Item.active.is_(True),
+                           Item.position > item.position).order_by(Item.position).limit(1))
+    return prev_item, next_item
+
+
+@dataclass
+class DashboardEntry:
+    enrolment: Enrolment
+    percent: int
+    continue_item: Item | None
+
+
+def dashboard(user) -> list[DashboardEntry]:
+    """The learner's enrolments in courses they may see, most recent activity first.
+
+    A course unpublished after the learner enrolled is left out (its pages answer 404).
+    Constant number of queries.
+    """
+    enrolments = list(db.session.scalars(
+        select(Enrolment).join(Course, Course.id == Enrolment.course_id)
+        .where(Enrolment.user_id == user.id, _visible_to(user))
+        .order_by(Enrolment.completed_at.is_not(None), Enrolment.last_activity_at.desc())
+        .options(selectinload(Enrolment.course), selectinload(Enrolment.last_item))))
+    done = _done_counts(enrolments)
+    first_items = _first_open_items(enrolments)
+    entries = []
+    for e in enrolments:
+        target = e.last_item if e.last_item is not None and e.last_item.active else None
+        entries.append(DashboardEntry(e, _percent(done.get(e.id, 0), e.course.item_count),
+                                      target or first_items.get(e.id)))
+    return entries
+
+
+def _first_open_items(enrolments: list[Enrolment]) -> dict[int, Item]:
+    """For enrolments with no last item: the course's first item (one query)."""
+    wanted = {e.course_id: e.id for e in enrolments if e.last_item_id is None}
+    if not wanted:
+        return {}
+    first = (select(Item.course_id, func.min(Item.position).label("pos"))
+             .where(Item.course_id.in_(wanted), Item.active.is_(True))
+             .group_by(Item.course_id).subquery())
+    items = db.session.scalars(select(Item).join(
+        first, (Item.course_id == first.c.course_id) & (Item.position == first.c.pos)))
+    return {wanted[i.course_id]: i for i in items}
+
+
+def teaching_courses(user) -> list[Course]:
+    stmt = select(Course).order_by(Course.code)
+    if not user.has_role("admin"):
+        stmt = stmt.join(CourseInstructor).where(CourseInstructor.email == user.email)
+    return list(db.session.scalars(stmt))
+
+
+# ====================================================================== authoring
+
+
+def save_item_source(item: Item, source: str, actor: User, now: datetime, *,
+                     origin: str = "edit", note: str = "") -> ItemRevision | None:
+    """Save edited Markdown as a new revision; None when nothing changed.
+
+    The text is checked with the same parser as `courses check`; problems raise
+    ValidationError listing `LINE: message` for each, and nothing is saved.
+    """
+    source = source.replace("\r\n", "\n")
+    if content_hash(source) == item.content_hash:
+        return None
+    parsed, problems = parser.parse_item_text(
+        source, source_path=item.source_path, slug=item.slug,
+        known_categories=None)
+    if problems:
+        raise ValidationError("The Markdown has problems; nothing was saved: "
+                              + "; ".join(f"line {p.line}: {p.message}" for p in problems))
+    _apply_item_content(item, parsed, None, now, actor, origin, note)
+    course = item.course
+    course.revision += 1
+    course.updated_at = now
+    db.session.add(CourseRevision(course_id=course.id, number=course.revision, created_at=now,
+                                  author_id=actor.id, source=origin,
+                                  summary=f"{item.slug}: {origin}"[:2000]))
+    active = [i for i in course.items if i.active]
+    course.estimated_minutes = sum(i.estimated_minutes for i in active)
+    db.session.commit()
+    return db.session.scalar(select(ItemRevision).where(ItemRevision.item_id == item.id,
+                                                        ItemRevision.number == item.revision))
+
+
+def item_history(item: Item) -> list[ItemRevision]:
+    return list(db.session.scalars(
+        select(ItemRevision).where(ItemRevision.item_id == item.id)
+        .order_by(ItemRevision.number.desc()).options(selectinload(ItemRevision.author))))
+
+
+def get_revision(item: Item, number: int) -> ItemRevision:
+    rev = db.session.scalar(select(ItemRevision).where(ItemRevision.item_id == item.id,
+                                                       ItemRevision.number == number))
+    if rev is None:
+        raise NotFound("No such revision.")
+    return rev
+
+
+def revision_diff(item: Item, number: int) -> list[tuple[str, str]]:
+    """Unified diff of revision `number` against the one before it, as (kind, line) pairs."""
+    rev = get_revision(item, number)
+    before = db.session.scalar(select(ItemRevision.source).where(
+        ItemRevision.item_id == item.id, ItemRevision.number == number - 1)) or ""
+    lines = difflib.unified_diff(before.splitlines(), rev.source.splitlines(),
+                                 fromfile=f"revision {number - 1}", tofile=f"revision {number}",
+                                 lineterm="")
+    out = []
+    for line in lines:
+        kind = ("meta" if line.startswith(("---", "+++", "@@")) else
+                "add" if line.startswith("+") else "del" if line.startswith("-") else "same")
+        out.append((kind, line))
+    return out
+
+
+def restore_revision(item: Item, number: int, actor: User, now: datetime) -> ItemRevision | None:
+    rev = get_revision(item, number)
+    return save_item_source(item, rev.source, actor, now, origin="restore",
+                            note=f"restored from revision {number}")

@@ -1,0 +1,303 @@
+"""Catalogue, course pages, lessons, enrolment and progress, in-browser authoring."""
+from __future__ import annotations
+
+import io
+import posixpath
+import tempfile
+import zipfile
+from functools import wraps
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms import clock
+from lms.auth.access import login_required, role_required
+from lms.courses import services
+from lms.courses.forms import ActionForm, EditItemForm
+from lms.courses.models import LEVELS, Course, CourseAsset, Item
+from lms.errors import DomainError, NotFound, PermissionDenied
+from lms.extensions import db
+from lms.markdown import render_document
+
+bp = Blueprint("courses", __name__, template_folder="templates")
+
+
+def _course_or_404(code: str):
+    try:
+        return services.get_course(code, current_user)
+    except NotFound:
+        abort(404)
+
+
+def _item_or_404(course, slug: str):
+    try:
+        return services.get_item(course, slug)
+    except NotFound:
+        abort(404)
+
+
+def _editable_or_403(code: str, slug: str | None = None):
+    """Load a course (and item) the current user may author, or 404/403."""
+    course = _course_or_404(code)
+    if not services.can_edit(current_user, course):
+        abort(403)
+    return course, (_item_or_404(course, slug) if slug else None)
+
+
+def asset_base(course) -> str:
+    return url_for("courses.asset", code=course.code, path="")
+
+
+@bp.route("/courses")
+def catalogue():
+    q = request.args.get("q", "").strip()[:100]
+    category = request.args.get("category") or None
+    level = request.args.get("level") or None
+    categories = services.category_names()
+    if category not in categories:
+        category = None
+    if level not in LEVELS:
+        level = None
+    entries = services.catalogue(current_user, q=q, category=category, level=level)
+    return render_template("courses/catalogue.html", entries=entries, q=q, category=category,
+                           level=level, categories=categories, levels=LEVELS)
+
+
+@bp.route("/courses/<code>")
+def course(code: str):
+    course = _course_or_404(code)
+    enrolment = services.get_enrolment(current_user, course)
+    prog = services.progress(enrolment, course)
+    return render_template(
+        "courses/course.html", course=course, enrolment=enrolment, progress=prog,
+        outline=services.outline(course, prog.done_ids),
+        prerequisites=services.prerequisite_status(current_user, course),
+        overview=render_document(course.overview, link_base=asset_base(course), heading_offset=1),
+        can_edit=services.can_edit(current_user, course),
+        categories=services.category_names(), form=ActionForm())
+
+
+@bp.route("/courses/<code>/enrol", methods=["POST"])
+@login_required
+def enrol(code: str):
+    course = _course_or_404(code)
+    if ActionForm().validate_on_submit():
+        try:
+            services.enrol(current_user, course, clock.now())
+        except DomainError as err:
+            flash(str(err), "error")
+            return redirect(url_for("courses.course", code=code))
+        flash(f"You are enrolled in {course.title}.", "success")
+    return redirect(url_for("courses.course", code=code))
+
+
+@bp.route("/courses/<code>/items/<path:slug>")
+@login_required
+def item(code: str, slug: str):
+    course = _course_or_404(code)
+    it = _item_or_404(course, slug)
+    enrolment = services.get_enrolment(current_user, course)
+    staff_preview = enrolment is None and services.can_edit(current_user, course)
+    if enrolment is None and not staff_preview:
+        flash("Enrol in this course to open its lessons.", "info")
+        return redirect(url_for("courses.course", code=code))
+    if enrolment is not None:
+        services.record_visit(enrolment, it, clock.now())
+    prog = services.progress(enrolment, course)
+    prev_item, next_item = services.neighbours(course, it)
+    doc = render_document(it.body, link_base=asset_base(course),
+                          doc_dir=posixpath.dirname(it.source_path))
+    context = dict(course=course, item=it, enrolment=enrolment, progress=prog, doc=doc,
+                   prev_item=prev_item, next_item=next_item, staff_preview=staff_preview,
+                   done=it.id in prog.done_ids, can_edit=services.can_edit(current_user, course),
+                   outline=services.outline(course, prog.done_ids), form=ActionForm())
+    if it.kind != "lesson":
+        from lms.courses import item_pages
+
+        extra = item_pages.context_for(it, enrolment, current_user)
+        if extra is not None:
+            context.update(extra)
+    return render_template(f"courses/{it.kind}.html", **context)
+
+
+@bp.route("/courses/<code>/items/<path:slug>/complete", methods=["POST"])
+@login_required
+def complete(code: str, slug: str):
+    course = _course_or_404(code)
+    it = _item_or_404(course, slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        enrolment = services.require_enrolment(current_user, course)
+        finished = services.complete_lesson(enrolment, it, clock.now())
+    except PermissionDenied as err:
+        flash(str(err), "error")
+        return redirect(url_for("courses.course", code=code))
+    except DomainError as err:
+        flash(str(err), "error")
+        return redirect(url_for("courses.item", code=code, slug=slug))
+    if finished:
+        flash(f"Congratulations: you have completed {course.title}!", "success")
+        return redirect(url_for("courses.course", code=code))
+    _, next_item = services.neighbours(course, it)
+    flash(f"“{it.title}” marked complete.", "success")
+    if next_item is not None:
+        return redirect(url_for("courses.item", code=code, slug=next_item.slug))
+    return redirect(url_for("courses.course", code=code))
+
+
+@bp.route("/courses/<code>/assets/<path:path>")
+def asset(code: str, path: str):
+    course = _course_or_404(code)
+    found = db.session.scalar(select(CourseAsset).where(CourseAsset.course_id == course.id,
+                                                        CourseAsset.path == path))
+    if found is None:
+        abort(404)
+    response = Response(found.content, mimetype=found.mimetype)
+    # Course files are served inert: an SVG or HTML asset can never run script on our origin.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["ETag"] = found.content_hash
+    if not found.mimetype.startswith("image/"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{Path(path).name}"'
+    return response
+
+
+# ---------------------------------------------------------------- teaching and authoring
+
+
+def _unless_an_item(action: str):
+    """Serve the item whose slug is `<slug>/<action>` (e.g. a module's lesson 03-history.md).
+
+    Its URL, /courses/<code>/items/<module>/history, is also the URL of the `action` page of
+    <module>; an existing item wins, so learners can open it (GET only).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(code: str, slug: str, **kwargs):
+            if request.method == "GET" and not kwargs:
+                full = f"{slug}/{action}"
+                found = db.session.scalar(
+                    select(Item.id).join(Course, Course.id == Item.course_id)
+                    .where(Course.code == code, Item.slug == full, Item.active.is_(True)))
+                if found is not None:
+                    return item(code=code, slug=full)
+            return view(code=code, slug=slug, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@bp.route("/teaching")
+@role_required("instructor")
+def teaching():
+    return render_template("courses/teaching.html",
+                           courses=services.teaching_courses(current_user))
+
+
+@bp.route("/courses/<code>/items/<path:slug>/edit", methods=["GET", "POST"])
+@_unless_an_item("edit")
+@role_required("instructor")
+def edit_item(code: str, slug: str):
+    course, it = _editable_or_403(code, slug)
+    form = EditItemForm(source=it.source, base_revision=str(it.revision))
+    if form.validate_on_submit():
+        if form.base_revision.data and form.base_revision.data != str(it.revision):
+            flash(f"Someone saved revision {it.revision} while you were editing. Your text is "
+                  "below; compare with the history before saving again.", "error")
+            form.base_revision.data = str(it.revision)
+        else:
+            try:
+                rev = services.save_item_source(it, form.source.data, current_user, clock.now(),
+                                                note=form.note.data or "")
+            except DomainError as err:
+                flash(str(err), "error")
+            else:
+                flash("No changes to save." if rev is None else
+                      f"Saved as revision {rev.number}.", "info" if rev is None else "success")
+                return redirect(url_for("courses.edit_item", code=code, slug=slug))
+    preview = render_document(form.source.data or "", link_base=asset_base(course),
+                              doc_dir=posixpath.dirname(it.source_path))
+    return render_template("courses/edit.html", course=course, item=it, form=form,
+                           preview=preview)
+
+
+@bp.route("/courses/<code>/preview", methods=["POST"])
+@role_required("instructor")
+def preview(code: str):
+    course, _ = _editable_or_403(code)
+    source = request.form.get("source", "")[:500_000]
+    doc = render_document(source, link_base=asset_base(course))
+    return jsonify({"html": str(doc.html)})
+
+
+@bp.route("/courses/<code>/items/<path:slug>/history")
+@_unless_an_item("history")
+@role_required("instructor")
+def history(code: str, slug: str):
+    course, it = _editable_or_403(code, slug)
+    return render_template("courses/history.html", course=course, item=it,
+                           revisions=services.item_history(it), form=ActionForm())
+
+
+@bp.route("/courses/<code>/items/<path:slug>/revisions/<int:number>")
+@role_required("instructor")
+def revision(code: str, slug: str, number: int):
+    course, it = _editable_or_403(code, slug)
+    try:
+        rev = services.get_revision(it, number)
+        diff = services.revision_diff(it, number)
+    except NotFound:
+        abort(404)
+    return render_template("courses/revision.html", course=course, item=it, rev=rev, diff=diff,
+                           form=ActionForm())
+
+
+@bp.route("/courses/<code>/items/<path:slug>/revisions/<int:number>/restore", methods=["POST"])
+@role_required("instructor")
+def restore(code: str, slug: str, number: int):
+    course, it = _editable_or_403(code, slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        rev = services.restore_revision(it, number, current_user, clock.now())
+    except NotFound:
+        abort(404)
+    except DomainError as err:
+        flash(str(err), "error")
+        return redirect(url_for("courses.history", code=code, slug=slug))
+    flash("That revision is already the current text." if rev is None else
+          f"Revision {number} restored as revision {rev.number}.", "success")
+    return redirect(url_for("courses.history", code=code, slug=slug))
+
+
+@bp.route("/courses/<code>/export.zip")
+@role_required("instructor")
+def export(code: str):
+    course, _ = _editable_or_403(code)
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = services.export_course(course, Path(tmp))
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    zf.write(path, path.relative_to(Path(tmp)))
+    buffer.seek(0)
+    return send_file(buffer, mimetype="application/zip", as_attachment=True,
+                     download_name=f"{course.dirname}.zip")

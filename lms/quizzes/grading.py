@@ -1,0 +1,534 @@
+"""Pure scoring rules of the quiz engine (no database, no Flask).
+
+Questions are the plain dicts described in the question contract (see
+``docs/authoring.md`` and the parser): ``key``, ``type``, ``stem``, ``points``,
+``tags`` and the type-specific answer keys. Responses are what a learner
+submitted for one question (an option id, a list of ids, a string, a dict...).
+
+Every function here is total: a malformed response (wrong Python type, unknown
+ids) scores 0 and never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
+
+#: Longest answer a regular expression is evaluated against (a guard against slow patterns).
+MAX_REGEX_ANSWER = 500
+#: Longest numeric answer that is parsed at all.
+MAX_NUMERIC_ANSWER = 64
+#: Absolute tolerance added to every numeric comparison (floating-point noise).
+NUMERIC_EPSILON = 1e-9
+
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def question_points(question: dict) -> float:
+    """Return the question's points as a finite float >= 0 (0.0 when malformed)."""
+    raw = question.get("points", 1)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return 0.0
+    value = float(raw)
+    if not math.isfinite(value) or value < 0:
+        return 0.0
+    return value
+
+
+def _options(question: dict) -> list[dict]:
+    opts = question.get("options") or []
+    return [o for o in opts if isinstance(o, dict) and isinstance(o.get("id"), str)]
+
+
+def _pairs(question: dict) -> list[dict]:
+    pairs = question.get("pairs") or []
+    return [
+        p
+        for p in pairs
+        if isinstance(p, dict)
+        and isinstance(p.get("id"), str)
+        and isinstance(p.get("right_id"), str)
+    ]
+
+
+def _items(question: dict) -> list[dict]:
+    items = question.get("items") or []
+    return [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
+
+
+def _str_list(response: Any) -> list[str] | None:
+    """Return the response as a list of strings, or None if it is not one."""
+    if not isinstance(response, list | tuple):
+        return None
+    if not all(isinstance(x, str) for x in response):
+        return None
+    return list(response)
+
+
+def normalize_text(text: str) -> str:
+    """Normalise a short answer for comparison: NFC, trimmed, case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def parse_number(text: Any) -> float | None:
+    """Parse a learner's numeric answer (decimal comma allowed); None when unparsable.
+
+    Accepted: an optional sign, digits with at most one decimal separator (``.`` or a
+    single ``,``) and an optional exponent. Thousands separators, units, ``nan`` and
+    ``inf`` are rejected.
+    """
+    if not isinstance(text, str):
+        return None
+    s = text.strip()
+    if not s or len(s) > MAX_NUMERIC_ANSWER:
+        return None
+    if "," in s:
+        if "." in s or s.count(",") > 1:
+            return None
+        s = s.replace(",", ".")
+    if not _NUMBER_RE.fullmatch(s):
+        return None
+    try:
+        value = float(s)
+    except (ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+@lru_cache(maxsize=512)
+def _compile(pattern: str, flags: str) -> re.Pattern[str] | None:
+    bits = 0
+    for letter in flags:
+        bits |= _REGEX_FLAGS.get(letter.lower(), 0)
+    try:
+        return re.compile(pattern, bits)
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+# --------------------------------------------------------------------------- per-type fractions
+
+
+def _fraction_single(question: dict, response: Any) -> float:
+    if not isinstance(response, str):
+        return 0.0
+    for opt in _options(question):
+        if opt["id"] == response:
+            return 1.0 if opt.get("correct") is True else 0.0
+    return 0.0
+
+
+def _valid_choice(question: dict, response: Any) -> set[str] | None:
+    """The chosen option ids, or None when the response is malformed for the type."""
+    known = {o["id"] for o in _options(question)}
+    if question.get("type") == "multiple":
+        chosen = _str_list(response)
+        if chosen is None or not set(chosen) <= known:
+            return None
+        return set(chosen)
+    if response is None:
+        return set()
+    if not isinstance(response, str) or response not in known:
+        return None
+    return {response}
+
+
+def _fraction_multiple(question: dict, response: Any) -> float:
+    chosen = _valid_choice(question, response)
+    correct = {o["id"] for o in _options(question) if o.get("correct") is True}
+    if not chosen or not correct:
+        return 0.0
+    right = len(chosen & correct)
+    wrong = len(chosen) - right
+    return max(0, right - wrong) / len(correct)
+
+
+def _fraction_numeric(question: dict, response: Any) -> float:
+    x = parse_number(response)
+    if x is None:
+        return 0.0
+    for entry in question.get("numeric") or []:
+        if not isinstance(entry, dict):
+            continue
+        value = _number(entry.get("value"))
+        tolerance = _number(entry.get("tolerance", 0)) or 0.0
+        if value is None:
+            continue
+        eps = max(NUMERIC_EPSILON, abs(value) * 1e-12)
+        if abs(x - value) <= abs(tolerance) + eps:
+            return 1.0
+    return 0.0
+
+
+def _fraction_text(question: dict, response: Any) -> float:
+    if not isinstance(response, str):
+        return 0.0
+    trimmed = response.strip()
+    if not trimmed:
+        return 0.0
+    normalized = normalize_text(trimmed)
+    for entry in question.get("accepted") or []:
+        if not isinstance(entry, dict):
+            continue
+        text = entry.get("text")
+        if isinstance(text, str) and normalize_text(text) == normalized:
+            return 1.0
+        pattern = entry.get("regex")
+        if isinstance(pattern, str) and len(trimmed) <= MAX_REGEX_ANSWER:
+            flags = entry.get("flags")
+            compiled = _compile(pattern, flags if isinstance(flags, str) else "")
+            if compiled is not None and compiled.fullmatch(trimmed):
+                return 1.0
+    return 0.0
+
+
+def _valid_matching(question: dict, response: Any) -> dict[str, str] | None:
+    """The learner's {left id: right id} without blanks, or None when malformed."""
+    if not isinstance(response, dict):
+        return None
+    pairs = _pairs(question)
+    lefts = {p["id"] for p in pairs}
+    rights = {p["right_id"] for p in pairs}
+    answer: dict[str, str] = {}
+    for left, right in response.items():
+        if not isinstance(left, str) or left not in lefts:
+            return None
+        if right is None or right == "":
+            continue  # that left was left unanswered
+        if not isinstance(right, str) or right not in rights:
+            return None
+        answer[left] = right
+    return answer
+
+
+def _fraction_matching(question: dict, response: Any) -> float:
+    answer = _valid_matching(question, response)
+    pairs = _pairs(question)
+    if not answer or not pairs:
+        return 0.0
+    good = sum(1 for p in pairs if answer.get(p["id"]) == p["right_id"])
+    return good / len(pairs)
+
+
+def _valid_order(question: dict, response: Any) -> list[str] | None:
+    """The learner's order of item ids, or None when malformed (unknown or repeated ids)."""
+    order = _str_list(response)
+    if order is None:
+        return None
+    ids = {i["id"] for i in _items(question)}
+    if len(set(order)) != len(order) or not set(order) <= ids:
+        return None
+    return order
+
+
+def _fraction_ordering(question: dict, response: Any) -> float:
+    order = _valid_order(question, response)
+    ids = [i["id"] for i in _items(question)]
+    if not order or not ids:
+        return 0.0
+    good = sum(1 for pos, item_id in enumerate(order) if pos < len(ids) and ids[pos] == item_id)
+    return good / len(ids)
+
+
+_FRACTIONS = {
+    "single": _fraction_single,
+    "truefalse": _fraction_single,
+    "multiple": _fraction_multiple,
+    "numeric": _fraction_numeric,
+    "text": _fraction_text,
+    "matching": _fraction_matching,
+    "ordering": _fraction_ordering,
+}
+
+
+def score_fraction(question: dict, response: Any) -> float:
+    """Return the fraction (0..1) of the question's points the response earns."""
+    scorer = _FRACTIONS.get(question.get("type"))  # type: ignore[arg-type]
+    if scorer is None:
+        return 0.0
+    return min(1.0, max(0.0, scorer(question, response)))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def score_response(question: dict, response: Any) -> float:
+    """Return the points earned by ``response`` (0..points, 4 decimals); never raises."""
+    points = question_points(question)
+    earned = round(points * score_fraction(question, response), 4)
+    return min(points, max(0.0, earned))
+
+
+def is_answered(question: dict, response: Any) -> bool:
+    """True if the learner gave a well-formed, non-empty answer (right or wrong)."""
+    qtype = question.get("type")
+    if qtype in ("single", "truefalse"):
+        return isinstance(response, str) and response != ""
+    if qtype in ("multiple", "ordering"):
+        chosen = _str_list(response)
+        return bool(chosen)
+    if qtype in ("numeric", "text"):
+        return isinstance(response, str) and response.strip() != ""
+    if qtype == "matching":
+        return isinstance(response, dict) and any(
+            isinstance(v, str) and v != "" for v in response.values()
+        )
+    return False
+
+
+@dataclass
+class QuestionResult:
+    """The outcome of one question in an attempt."""
+
+    key: str
+    earned: float
+    points: float
+    correct: bool
+    answered: bool
+
+
+@dataclass
+class AttemptResult:
+    """The outcome of a whole attempt."""
+
+    earned: float
+    possible: float
+    percent: float
+    per_question: list[QuestionResult] = field(default_factory=list)
+    per_tag: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable copy (for storing with the attempt)."""
+        return asdict(self)
+
+
+def _percent(earned: float, possible: float) -> float:
+    return round(100.0 * earned / possible, 2) if possible > 0 else 0.0
+
+
+def grade_attempt(questions: list[dict], responses: dict[str, object]) -> AttemptResult:
+    """Grade an attempt: ``responses`` maps question key -> response (missing = unanswered)."""
+    if not isinstance(responses, dict):
+        responses = {}
+    per_question: list[QuestionResult] = []
+    tags: dict[str, list[float]] = {}
+    earned_total = 0.0
+    possible_total = 0.0
+    for question in questions:
+        key = question.get("key", "")
+        response = responses.get(key)
+        points = question_points(question)
+        fraction = score_fraction(question, response)
+        earned = min(points, round(points * fraction, 4))
+        per_question.append(
+            QuestionResult(
+                key=key,
+                earned=earned,
+                points=points,
+                correct=fraction >= 1.0,
+                answered=is_answered(question, response),
+            )
+        )
+        earned_total += earned
+        possible_total += points
+        for tag in dict.fromkeys(t for t in question.get("tags") or [] if isinstance(t, str)):
+            bucket = tags.setdefault(tag, [0.0, 0.0])
+            bucket[0] += earned
+            bucket[1] += points
+    per_tag = {
+        tag: {
+            "earned": round(e, 4),
+            "possible": round(p, 4),
+            "percent": _percent(e, p),
+        }
+        for tag, (e, p) in sorted(tags.items())
+    }
+    earned_total = round(earned_total, 4)
+    possible_total = round(possible_total, 4)
+    return AttemptResult(
+        earned=earned_total,
+        possible=possible_total,
+        percent=_percent(earned_total, possible_total),
+        per_question=per_question,
+        per_tag=per_tag,
+    )
+
+
+def passed(percent: float | None, passing_score: float) -> bool:
+    """True when ``percent`` reaches the passing score (``>=``)."""
+    if percent is None:
+        return False
+    return percent >= passing_score
+
+
+def final_score(attempt_percents: list[float], grading: str) -> float | None:
+    """The score that counts: the best (``highest``) or the latest (``last``) attempt."""
+    if not attempt_percents:
+        return None
+    if grading == "highest":
+        return max(attempt_percents)
+    if grading == "last":
+        return attempt_percents[-1]
+    raise ValueError(f"unknown grading method {grading!r} (expected 'highest' or 'last')")
+
+
+# --------------------------------------------------------------------------- review
+
+
+def format_number(value: float) -> str:
+    """Format a number for display without a trailing ``.0`` (30, 2.5, 0.001)."""
+    return format(float(value), ".15g")
+
+
+def display_accepted(question: dict) -> list[str]:
+    """The accepted answers of a numeric or text question, in display form."""
+    shown: list[str] = []
+    if question.get("type") == "numeric":
+        for entry in question.get("numeric") or []:
+            if not isinstance(entry, dict) or _number(entry.get("value")) is None:
+                continue
+            text = format_number(entry["value"])
+            tolerance = _number(entry.get("tolerance", 0)) or 0.0
+            if tolerance:
+                text += f" ± {format_number(abs(tolerance))}"
+            shown.append(text)
+    elif question.get("type") == "text":
+        for entry in question.get("accepted") or []:
+            if not isinstance(entry, dict):
+                continue
+            if isinstance(entry.get("text"), str):
+                shown.append(entry["text"])
+            elif isinstance(entry.get("regex"), str):
+                flags = entry.get("flags") if isinstance(entry.get("flags"), str) else ""
+                shown.append(f"/{entry['regex']}/{flags}")
+    return shown
+
+
+def _chosen_ids(question: dict, response: Any) -> set[str]:
+    return _valid_choice(question, response) or set()
+
+
+def _render_response(question: dict, response: Any) -> dict:
+    """The learner's own response as texts (unknown ids are dropped)."""
+    qtype = question.get("type")
+    if qtype in CHOICE_TYPES:
+        chosen = _chosen_ids(question, response)
+        return {
+            "chosen": [
+                {"id": o["id"], "text": str(o.get("text", ""))}
+                for o in _options(question)
+                if o["id"] in chosen
+            ]
+        }
+    if qtype in ("numeric", "text"):
+        text = response.strip()[:1000] if isinstance(response, str) else None
+        return {"answer_text": text or None}
+    if qtype == "matching":
+        answer = _valid_matching(question, response) or {}
+        rights = {p["right_id"]: str(p.get("right", "")) for p in _pairs(question)}
+        matches = []
+        for pair in _pairs(question):
+            right_id = answer.get(pair["id"])
+            matches.append(
+                {
+                    "left_id": pair["id"],
+                    "left": str(pair.get("left", "")),
+                    "right_id": right_id,
+                    "right": rights[right_id] if right_id else None,
+                }
+            )
+        return {"matches": matches}
+    if qtype == "ordering":
+        texts = {i["id"]: str(i.get("text", "")) for i in _items(question)}
+        order = _valid_order(question, response) or []
+        return {"order": [{"id": i, "text": texts[i]} for i in order]}
+    return {}
+
+
+def _answers_block(question: dict, response: Any) -> dict:
+    """The keys only shown when the review policy allows correct answers."""
+    qtype = question.get("type")
+    block: dict[str, Any] = {"correct": score_fraction(question, response) >= 1.0}
+    if qtype in CHOICE_TYPES:
+        chosen = _chosen_ids(question, response)
+        block["options"] = [
+            {
+                "id": o["id"],
+                "text": str(o.get("text", "")),
+                "correct": o.get("correct") is True,
+                "chosen": o["id"] in chosen,
+                "feedback": o.get("feedback") or None,
+            }
+            for o in _options(question)
+        ]
+        block["chosen_feedback"] = [
+            {"id": o["id"], "text": str(o.get("text", "")), "feedback": o["feedback"]}
+            for o in _options(question)
+            if o["id"] in chosen and o.get("feedback")
+        ]
+    elif qtype in ("numeric", "text"):
+        block["accepted"] = display_accepted(question)
+    elif qtype == "matching":
+        answer = _valid_matching(question, response) or {}
+        block["correct_pairs"] = [
+            {
+                "left_id": p["id"],
+                "left": str(p.get("left", "")),
+                "right_id": p["right_id"],
+                "right": str(p.get("right", "")),
+                "yours_correct": answer.get(p["id"]) == p["right_id"],
+            }
+            for p in _pairs(question)
+        ]
+    elif qtype == "ordering":
+        order = _valid_order(question, response) or []
+        block["correct_order"] = [
+            {
+                "id": item["id"],
+                "text": str(item.get("text", "")),
+                "yours_correct": pos < len(order) and order[pos] == item["id"],
+            }
+            for pos, item in enumerate(_items(question))
+        ]
+    block["explanation"] = question.get("explanation") or None
+    return block
+
+
+def review_payload(question: dict, response: Any, *, show_answers: bool) -> dict:
+    """What a learner may see about one question after submitting.
+
+    Always: key, type, stem, points, earned, answered and the learner's own response
+    rendered as texts (``chosen`` / ``answer_text`` / ``matches`` / ``order``).
+    Only with ``show_answers``: ``correct``, ``options`` (with correct flags and
+    feedback), ``chosen_feedback``, ``accepted``, ``correct_pairs``, ``correct_order``
+    and ``explanation``; without it those keys are absent.
+    """
+    payload: dict[str, Any] = {
+        "key": question.get("key", ""),
+        "type": question.get("type"),
+        "stem": question.get("stem", ""),
+        "points": question_points(question),
+        "earned": score_response(question, response),
+        "answered": is_answered(question, response),
+    }
+    payload.update(_render_response(question, response))
+    if show_answers:
+        payload.update(_answers_block(question, response))
+    return payload

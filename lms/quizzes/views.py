@@ -1,0 +1,255 @@
+"""Quiz pages: start, answer (autosaved), submit, result; instructor results and analysis."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, time, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from lms import clock
+from lms.auth import services as accounts
+from lms.auth.access import login_required, role_required
+from lms.courses import item_pages
+from lms.courses import services as courses
+from lms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from lms.extensions import db
+from lms.quizzes import analysis, services
+from lms.quizzes.forms import (
+    AccommodationForm,
+    ResultsFilterForm,
+    StartForm,
+    responses_from_form,
+    stray_fields,
+)
+from lms.quizzes.models import Attempt
+
+bp = Blueprint("quizzes", __name__, template_folder="templates", url_prefix="/quiz")
+
+
+# ---------------------------------------------------------------- the quiz item page
+
+
+def item_context(item, enrolment, user) -> dict:
+    """Context for courses/quiz.html: the learner's standing and the start form.
+
+    `doc` is blanked: the item frame's "On this page" contents would list every question of
+    the pool (the quiz file's headings) before an attempt draws any.
+    """
+    try:
+        quiz = services.quiz_for_item(item)
+    except NotFound:
+        return {"quiz": None, "doc": None}
+    state = services.learner_state(quiz, user, clock.now()) if enrolment else None
+    return {"quiz": quiz, "doc": None, "state": state, "start_form": StartForm(),
+            "honour_statement": services.HONOUR_STATEMENT,
+            "can_manage": services.can_manage(user, quiz),
+            "pool_size": len(services.active_pool(quiz))}
+
+
+item_pages.register("quiz", item_context)
+
+
+def _quiz_or_404(quiz_id: int):
+    try:
+        quiz = services.get_quiz(quiz_id)
+    except NotFound:
+        abort(404)
+    if not courses.can_view(current_user, quiz.item.course):
+        abort(404)
+    return quiz
+
+
+def _attempt_or_error(attempt_id: int) -> Attempt:
+    try:
+        return services.get_attempt_for(current_user, attempt_id, clock.now())
+    except NotFound:
+        abort(404)
+    except PermissionDenied:
+        abort(403)
+
+
+def _item_url(quiz) -> str:
+    return url_for("courses.item", code=quiz.item.course.code, slug=quiz.item.slug)
+
+
+@bp.route("/<int:quiz_id>/start", methods=["POST"])
+@login_required
+def start(quiz_id: int):
+    quiz = _quiz_or_404(quiz_id)
+    form = StartForm()
+    if not form.validate_on_submit():
+        abort(400)
+    enrolment = courses.get_enrolment(current_user, quiz.item.course)
+    try:
+        attempt = services.start_attempt(quiz, current_user, enrolment, clock.now(),
+                                         honour=bool(form.honour.data))
+    except DomainError as err:
+        flash(str(err), "error")
+        return redirect(_item_url(quiz))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    att = _attempt_or_error(attempt_id)
+    quiz = att.quiz
+    if att.status == "submitted":
+        state = services.learner_state(quiz, current_user, clock.now())
+        show = services.shows_answers(att, state)
+        return render_template("quizzes/result.html", attempt=att, quiz=quiz, state=state,
+                               show_answers=show, review=services.review(att, show_answers=show),
+                               item_url=_item_url(quiz))
+    now = clock.now()
+    remaining = None
+    if att.deadline_at is not None:
+        remaining = max(0, int((att.deadline_at - now).total_seconds()))
+    return render_template("quizzes/attempt.html", attempt=att, quiz=quiz,
+                           questions=services.public_questions(att), remaining=remaining,
+                           item_url=_item_url(quiz))
+
+
+def _form_answers(att: Attempt) -> dict:
+    """The posted answers; fields for questions not drawn in this attempt refuse the post."""
+    questions = services.public_questions(att)
+    if stray_fields(questions, request.form):
+        raise ValidationError("Answers were sent for questions that are not part of this "
+                              "attempt; nothing was saved.")
+    return responses_from_form(questions, request.form)
+
+
+@bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+@login_required
+def save(attempt_id: int):
+    """Autosave (fetch, JSON) or the no-script "Save answers" button (redirect)."""
+    att = _attempt_or_error(attempt_id)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        saved = services.save_answers(att, _form_answers(att), clock.now())
+    except services.TimeUp as err:
+        if wants_json:
+            return jsonify({"error": str(err), "submitted": True,
+                            "result_url": url_for("quizzes.attempt", attempt_id=att.id)}), 409
+        flash(str(err), "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=att.id))
+    except Conflict as err:
+        if wants_json:
+            return jsonify({"error": str(err), "submitted": True,
+                            "result_url": url_for("quizzes.attempt", attempt_id=att.id)}), 409
+        flash(str(err), "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=att.id))
+    except DomainError as err:
+        if wants_json:
+            return jsonify({"error": str(err)}), 422
+        flash(str(err), "error")
+        return redirect(url_for("quizzes.attempt", attempt_id=att.id))
+    if wants_json:
+        return jsonify({"saved": len(saved), "at": clock.now().isoformat()})
+    flash("Your answers are saved.", "success")
+    return redirect(url_for("quizzes.attempt", attempt_id=att.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@login_required
+def submit(attempt_id: int):
+    att = _attempt_or_error(attempt_id)
+    if att.status == "open":
+        try:
+            services.submit_attempt(att, _form_answers(att), clock.now())
+        except DomainError as err:
+            flash(str(err), "error")
+            return redirect(url_for("quizzes.attempt", attempt_id=att.id))
+    return redirect(url_for("quizzes.attempt", attempt_id=att.id))
+
+
+# ---------------------------------------------------------------- instructors
+
+
+def _managed_quiz_or_403(quiz_id: int):
+    quiz = _quiz_or_404(quiz_id)
+    if not services.can_manage(current_user, quiz):
+        abort(403)
+    return quiz
+
+
+def _date_range():
+    form = ResultsFilterForm(request.args)
+    since = until = None
+    if form.validate():
+        if form.since.data:
+            since = datetime.combine(form.since.data, time.min, tzinfo=UTC)
+        if form.until.data:
+            until = datetime.combine(form.until.data, time.min, tzinfo=UTC) + timedelta(days=1)
+    return form, since, until
+
+
+@bp.route("/<int:quiz_id>/results")
+@role_required("instructor")
+def results(quiz_id: int):
+    quiz = _managed_quiz_or_403(quiz_id)
+    filter_form, since, until = _date_range()
+    attempts = services.submitted_attempts(quiz, since=since, until=until)
+    return render_template("quizzes/results.html", quiz=quiz, attempts=attempts,
+                           filter_form=filter_form, report=services.analyse(quiz, attempts),
+                           accommodations=services.accommodations(quiz),
+                           accommodation_form=AccommodationForm(), item_url=_item_url(quiz))
+
+
+@bp.route("/<int:quiz_id>/analysis.csv")
+@role_required("instructor")
+def analysis_csv(quiz_id: int):
+    quiz = _managed_quiz_or_403(quiz_id)
+    _, since, until = _date_range()
+    report = services.analyse(quiz, services.submitted_attempts(quiz, since=since, until=until))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(analysis.to_csv_rows(report))
+    filename = f"{quiz.item.course.code}-{quiz.item.slug.replace('/', '-')}-item-analysis.csv"
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/<int:quiz_id>/attempts/<int:attempt_id>")
+@role_required("instructor")
+def attempt_detail(quiz_id: int, attempt_id: int):
+    quiz = _managed_quiz_or_403(quiz_id)
+    att = db.session.get(Attempt, attempt_id)
+    if att is None or att.quiz_id != quiz.id:
+        abort(404)
+    return render_template("quizzes/attempt_detail.html", quiz=quiz, attempt=att,
+                           review=services.review(att, show_answers=True)
+                           if att.status == "submitted" else [], item_url=_item_url(quiz))
+
+
+@bp.route("/<int:quiz_id>/accommodations", methods=["POST"])
+@role_required("instructor")
+def accommodate(quiz_id: int):
+    quiz = _managed_quiz_or_403(quiz_id)
+    form = AccommodationForm()
+    if form.validate_on_submit():
+        learner = accounts.get_user_by_email(form.learner.data)
+        if learner is None:
+            flash(f"No account for {form.learner.data}.", "error")
+        else:
+            try:
+                services.grant_accommodation(quiz, learner, form.kind.data, form.amount.data,
+                                             current_user, clock.now(), form.note.data or "")
+            except DomainError as err:
+                flash(str(err), "error")
+            else:
+                flash(f"Granted to {learner.name}.", "success")
+    else:
+        flash("Check the accommodation form: " + "; ".join(
+            f"{form[f].label.text}: {' '.join(e)}" for f, e in form.errors.items()), "error")
+    return redirect(url_for("quizzes.results", quiz_id=quiz.id))
