@@ -1,0 +1,22 @@
+"""Import every feature's models so the metadata (and Alembic) sees all tables."""
+from lms.auth.models import User  # noqa: F401
+from lms.courses.models import (  # noqa: F401
+    Course,
+    CourseAsset,
+    CourseInstructor,
+    CourseRevision,
+    Enrolment,
+    Item,
+    ItemProgress,
+    ItemRevision,
+    Module,
+)
+from lms.mail import OutboxMessage  # noqa: F401
+from lms.quizzes.models import (  # noqa: F401
+    Accommodation,
+    Attempt,
+    AttemptQuestion,
+    Question,
+    QuestionVersion,
+    Quiz,
+)
