@@ -15,11 +15,12 @@ Problems are returned as ``(line, message)`` tuples with 1-based file line numbe
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from lms.authoring import fence_flags, is_int, is_number, line_of
 
 #: A problem found in an assignment: (1-based line in the file, message).
 Issue = tuple[int, str]
@@ -33,7 +34,6 @@ DEFAULT_PASSING_SCORE = 70
 
 _RUBRIC_HEADING_RE = re.compile(r"^ {0,3}##[ \t]+rubric[ \t]*#*[ \t]*$", re.IGNORECASE)
 _SECTION_END_RE = re.compile(r"^ {0,3}#{1,2}(?:[ \t]|$)")
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _SEPARATOR_CELL_RE = re.compile(r"^:?-+:?$")
 _LEVEL_POINTS_RE = re.compile(
     r"\(\s*(?P<points>[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?:pts?\.?|points?)?\s*\)$",
@@ -71,22 +71,6 @@ def rubric_max_points(rubric: list[dict[str, Any]]) -> float:
     return total
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _line_of(key_lines: Mapping[tuple[str, ...], int], default: int, *path: str) -> int:
-    for end in range(len(path), 0, -1):
-        line = key_lines.get(tuple(path[:end]))
-        if line:
-            return line
-    return default
-
-
 # --------------------------------------------------------------------------- settings
 
 
@@ -95,7 +79,7 @@ def _parse_settings(
     default_title: str, issues: list[Issue],
 ) -> dict[str, Any]:
     def bad(key: str, message: str) -> None:
-        issues.append((_line_of(lines, default_line, key), message))
+        issues.append((line_of(lines, default_line, key), message))
 
     out: dict[str, Any] = {
         "title": default_title, "due_days": None, "due": None, "peer_reviews": 0,
@@ -114,7 +98,7 @@ def _parse_settings(
             bad("title", "title must be non-empty text")
     value = meta.get("due_days")
     if value is not None:
-        if _is_int(value) and value >= 0:
+        if is_int(value) and value >= 0:
             out["due_days"] = value
         else:
             bad("due_days", f"due_days must be a whole number of days >= 0 (got {value!r})")
@@ -125,7 +109,7 @@ def _parse_settings(
         bad("due", "give either due_days (days after enrolment) or due (a date), not both")
     value = meta.get("peer_reviews")
     if value is not None:
-        if _is_int(value) and value >= 0:
+        if is_int(value) and value >= 0:
             out["peer_reviews"] = value
         else:
             bad("peer_reviews", f"peer_reviews must be a whole number >= 0 (got {value!r})")
@@ -134,13 +118,13 @@ def _parse_settings(
         out["attachments"] = _parse_extensions(value, lambda message: bad("attachments", message))
     value = meta.get("max_upload_mb")
     if value is not None:
-        if _is_number(value) and value > 0:
+        if is_number(value) and value > 0:
             out["max_upload_mb"] = value
         else:
             bad("max_upload_mb", f"max_upload_mb must be a number > 0 (got {value!r})")
     value = meta.get("passing_score")
     if value is not None:
-        if _is_number(value) and 0 <= value <= 100:
+        if is_number(value) and 0 <= value <= 100:
             out["passing_score"] = value
         else:
             bad("passing_score", f"passing_score must be a number from 0 to 100 (got {value!r})")
@@ -179,25 +163,10 @@ def _parse_extensions(value: Any, report: Any) -> list[str]:
 # --------------------------------------------------------------------------- rubric
 
 
-def _fence_flags(lines: list[str]) -> list[bool]:
-    flags: list[bool] = []
-    fence: str | None = None
-    for line in lines:
-        match = _FENCE_RE.match(line)
-        if fence is None:
-            flags.append(bool(match))
-            fence = match.group(1) if match else None
-        else:
-            flags.append(True)
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-    return flags
-
-
 def split_rubric_section(body: str) -> tuple[str, list[str], int | None]:
     """Return (prompt without the rubric section, section lines, index of the heading line)."""
     lines = body.split("\n")
-    fenced = _fence_flags(lines)
+    fenced = fence_flags(lines)
     start = next((i for i, line in enumerate(lines)
                   if not fenced[i] and _RUBRIC_HEADING_RE.match(line)), None)
     if start is None:
@@ -230,7 +199,7 @@ def parse_rubric(
 ) -> tuple[list[dict[str, Any]], list[Issue]]:
     """Parse the lines of a ``## Rubric`` section (first_line = file line of section[0])."""
     issues: list[Issue] = []
-    fenced = _fence_flags(section)
+    fenced = fence_flags(section)
     header_index = None
     for i, line in enumerate(section):
         if fenced[i] or "|" not in line:

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 import yaml
 
 from lms.assignments.parser import ParsedAssignment, parse_assignment
+from lms.authoring import fence_flags, is_int, is_number, line_of
 from lms.quizzes.parser import ParsedQuiz, estimate_minutes, parse_quiz
 
 __all__ = [
@@ -60,7 +61,6 @@ _PREFIX_RE = re.compile(r"^(\d+)-(.*)$")
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _H1_RE = re.compile(r"^ {0,3}#[ \t]+(.+)$")
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN_RE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _INLINE_LINK_RE = re.compile(
     r"(!?)\[((?:[^\[\]\\]|\\.|\[[^\[\]]*\])*+)\]\(\s*+"
@@ -305,21 +305,9 @@ def split_front_matter(text: str) -> FrontMatter:
 # --------------------------------------------------------------------------- small helpers
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _line(fm: FrontMatter, *path: str) -> int:
     """Line of the deepest known prefix of a front matter key path (else the first line)."""
-    for end in range(len(path), 0, -1):
-        line = fm.lines.get(tuple(path[:end]))
-        if line:
-            return line
-    return 1
+    return line_of(fm.lines, 1, *path)
 
 
 def _titleize(slug: str) -> str:
@@ -377,21 +365,6 @@ def _str_list(value: Any) -> list[str] | None:
 # --------------------------------------------------------------------------- links
 
 
-def _fence_flags(lines: list[str]) -> list[bool]:
-    flags: list[bool] = []
-    fence: str | None = None
-    for line in lines:
-        match = _FENCE_RE.match(line)
-        if fence is None:
-            flags.append(bool(match))
-            fence = match.group(1) if match else None
-        else:
-            flags.append(True)
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-    return flags
-
-
 def iter_links(text: str) -> Iterable[tuple[int, str, bool]]:
     """Yield (line, target, is_image) for inline links/images and reference definitions.
 
@@ -399,7 +372,7 @@ def iter_links(text: str) -> Iterable[tuple[int, str, bool]]:
     usually an admonition body or a list item's continuation, not code).
     """
     lines = text.split("\n")
-    fenced = _fence_flags(lines)
+    fenced = fence_flags(lines)
     for index, line in enumerate(lines):
         if fenced[index]:
             continue
@@ -532,7 +505,7 @@ def _nonneg(value: Any, path: tuple[str, ...], bad: Callable[[tuple[str, ...], s
             *, integer: bool = False, positive: bool = False, allow_null: bool = False) -> None:
     if value is None and allow_null:
         return
-    ok = _is_int(value) if integer else _is_number(value)
+    ok = is_int(value) if integer else is_number(value)
     if ok:
         ok = value > 0 if positive else value >= 0
     if not ok:
@@ -613,11 +586,11 @@ def _check_maintenance(
             _nonneg(maintenance[key], (*m, key), bad, integer=True)
     days = maintenance.get("reminder_days")
     if days is not None and (not isinstance(days, list)
-                             or not all(_is_int(d) and d > 0 for d in days)):
+                             or not all(is_int(d) and d > 0 for d in days)):
         bad((*m, "reminder_days"), "maintenance.reminder_days must be a list of whole numbers "
                                    "of days > 0")
     rate = maintenance.get("audit_rate")
-    if rate is not None and not (_is_number(rate) and 0 <= rate <= 1):
+    if rate is not None and not (is_number(rate) and 0 <= rate <= 1):
         bad((*m, "audit_rate"), f"maintenance.audit_rate must be a number from 0 to 1 "
                                 f"(got {rate!r})")
     required = maintenance.get("required_categories_each_cycle")
@@ -837,7 +810,7 @@ def _course_meta(fm: FrontMatter, path: Path, sink: _Sink) -> dict[str, Any]:
             bad("summary", "summary must be text")
     hours = meta.get("ce_hours")
     if hours is not None:
-        if _is_number(hours) and hours >= 0:
+        if is_number(hours) and hours >= 0:
             out["ce_hours"] = float(hours)
         else:
             bad("ce_hours", f"ce_hours must be a number >= 0 (got {hours!r})")
@@ -885,7 +858,7 @@ def _estimated_minutes(fm: FrontMatter, path: Path, sink: _Sink) -> int | None:
     value = fm.meta.get("estimated_minutes")
     if value is None:
         return None
-    if _is_int(value) and value > 0:
+    if is_int(value) and value > 0:
         return value
     sink.add(path, _line(fm, "estimated_minutes"),
              f"estimated_minutes must be a whole number > 0 (got {value!r})")

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lms.authoring import fence_flags, is_int, is_number, line_of
+
 #: A problem found in a quiz: (1-based line in the file, message).
 Issue = tuple[int, str]
 
@@ -49,7 +51,6 @@ REGEX_FLAGS = "imsx"
 MINUTES_PER_QUESTION = 2
 
 _HEADING_RE = re.compile(r"^ {0,3}##(?:[ \t]+(.*))?$")
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CHECK_RE = re.compile(r"^[-*+][ \t]+\[([ xX])\](?:[ \t]+(.*))?$")
 _RADIO_RE = re.compile(r"^[-*+][ \t]+\(([ xX])\)(?:[ \t]+(.*))?$")
 _ACCEPT_RE = re.compile(r"^=(?!=)[ \t]*(.*)$")
@@ -136,23 +137,6 @@ def estimate_minutes(settings: Mapping[str, Any], pool: int) -> int:
 # --------------------------------------------------------------------------- settings
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _line_of(key_lines: Mapping[tuple[str, ...], int], default: int, *path: str) -> int:
-    """Return the line of the deepest known prefix of path, else default."""
-    for end in range(len(path), 0, -1):
-        line = key_lines.get(tuple(path[:end]))
-        if line:
-            return line
-    return default
-
-
 def parse_settings(
     meta: Mapping[str, Any],
     *,
@@ -170,7 +154,7 @@ def parse_settings(
     settings["title"] = default_title
 
     def bad(key: str, message: str) -> None:
-        issues.append((_line_of(lines, default_line, key), message))
+        issues.append((line_of(lines, default_line, key), message))
 
     for key in meta:
         if key not in QUIZ_KEYS:
@@ -184,7 +168,7 @@ def parse_settings(
 
     value = meta.get("passing_score")
     if value is not None:
-        if _is_number(value) and 0 <= value <= 100:
+        if is_number(value) and 0 <= value <= 100:
             settings["passing_score"] = value
         else:
             bad("passing_score", f"passing_score must be a number from 0 to 100 (got {value!r})")
@@ -192,21 +176,21 @@ def parse_settings(
     for key, label in (("attempts", "a whole number >= 0 (0 = unlimited)"),):
         value = meta.get(key)
         if value is not None:
-            if _is_int(value) and value >= 0:
+            if is_int(value) and value >= 0:
                 settings[key] = value
             else:
                 bad(key, f"{key} must be {label} (got {value!r})")
 
     value = meta.get("cooldown_hours")
     if value is not None:
-        if _is_number(value) and value >= 0:
+        if is_number(value) and value >= 0:
             settings["cooldown_hours"] = value
         else:
             bad("cooldown_hours", f"cooldown_hours must be a number >= 0 (got {value!r})")
 
     value = meta.get("time_limit")
     if value is not None:
-        if _is_int(value) and value > 0:
+        if is_int(value) and value > 0:
             settings["time_limit"] = value
         else:
             bad("time_limit", f"time_limit must be a whole number of minutes > 0 (got {value!r})")
@@ -221,7 +205,7 @@ def parse_settings(
 
     value = meta.get("draw")
     if value is not None:
-        if _is_int(value) and value > 0:
+        if is_int(value) and value > 0:
             settings["draw"] = value
         else:
             bad("draw", f"draw must be a whole number > 0 (got {value!r})")
@@ -245,17 +229,17 @@ def _parse_blueprint(
     value: Any, lines: Mapping[tuple[str, ...], int], default_line: int, issues: list[Issue]
 ) -> dict[str, int]:
     if not isinstance(value, Mapping):
-        issues.append((_line_of(lines, default_line, "blueprint"),
+        issues.append((line_of(lines, default_line, "blueprint"),
                        "blueprint must be a map of tag: number of questions"))
         return {}
     blueprint: dict[str, int] = {}
     for tag, count in value.items():
-        line = _line_of(lines, default_line, "blueprint", str(tag))
+        line = line_of(lines, default_line, "blueprint", str(tag))
         tag_text = str(tag).strip().lower()
         if not _TAG_RE.match(tag_text):
             issues.append((line, f"blueprint tag '{tag}' is not a valid tag"))
             continue
-        if not _is_int(count) or count < 1:
+        if not is_int(count) or count < 1:
             issues.append((line, f"blueprint count for tag '{tag}' must be a whole number > 0 "
                                  f"(got {count!r})"))
             continue
@@ -276,7 +260,7 @@ def check_pool(
     pool = len(questions)
     draw = settings.get("draw")
     if draw and draw > pool:
-        issues.append((_line_of(lines, default_line, "draw"),
+        issues.append((line_of(lines, default_line, "draw"),
                        f"draw asks for {draw} questions but the pool has only {pool}"))
     blueprint = settings.get("blueprint") or {}
     if not blueprint:
@@ -287,7 +271,7 @@ def check_pool(
             by_tag.setdefault(tag, []).append(index)
     per_tag_ok = True
     for tag, count in blueprint.items():
-        line = _line_of(lines, default_line, "blueprint", tag)
+        line = line_of(lines, default_line, "blueprint", tag)
         have = len(by_tag.get(tag, []))
         if have == 0:
             issues.append((line, f"blueprint tag '{tag}' is not used by any question"))
@@ -297,7 +281,7 @@ def check_pool(
                                  f"but only {have} have that tag"))
             per_tag_ok = False
     total = sum(blueprint.values())
-    line = _line_of(lines, default_line, "blueprint")
+    line = line_of(lines, default_line, "blueprint")
     if total > pool:
         issues.append((line, f"blueprint asks for {total} questions in all but the pool has "
                              f"only {pool}"))
@@ -344,30 +328,10 @@ class _Entry:
         return "\n".join([self.text, *self.continuation]).strip()
 
 
-def _fence_flags(lines: list[str]) -> list[bool]:
-    """For each line, True when it is part of a fenced code block (fence lines included)."""
-    flags: list[bool] = []
-    fence: str | None = None
-    for line in lines:
-        match = _FENCE_RE.match(line)
-        if fence is None:
-            if match:
-                fence = match.group(1)
-                flags.append(True)
-            else:
-                flags.append(False)
-        else:
-            flags.append(True)
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
-                    and not line.strip()[len(match.group(1)):].strip():
-                fence = None
-    return flags
-
-
 def split_questions(body: str, *, body_line: int = 1) -> tuple[str, list[tuple[int, list[str]]]]:
     """Split a quiz body into its intro and question blocks [(heading line, lines)]."""
     lines = body.split("\n")
-    fenced = _fence_flags(lines)
+    fenced = fence_flags(lines)
     intro: list[str] = []
     blocks: list[tuple[int, list[str]]] = []
     for index, line in enumerate(lines):
@@ -488,7 +452,7 @@ class _Block:
 def _scan_block(lines: list[str], first_line: int, issues: list[Issue]) -> _Block:
     """Split a question's lines (after the heading) into stem, answer entries and explanation."""
     block = _Block()
-    fenced = _fence_flags(lines)
+    fenced = fence_flags(lines)
     state = "stem"
     previous_quote = False
     complained = False

@@ -1,0 +1,50 @@
+"""Small helpers shared by the Markdown authoring parsers (courses, quizzes, assignments).
+
+They validate front matter values and find fenced code blocks, so that every parser reports
+problems the same way (``path:LINE: message``) and treats code fences alike.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def is_int(value: Any) -> bool:
+    """True for a whole number written as one (YAML ``true`` is not a number)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """True for a finite int or float (not a bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def line_of(key_lines: Mapping[tuple[str, ...], int], default: int, *path: str) -> int:
+    """Return the line of the deepest known prefix of a front matter key path, else default."""
+    for end in range(len(path), 0, -1):
+        line = key_lines.get(tuple(path[:end]))
+        if line:
+            return line
+    return default
+
+
+def fence_flags(lines: list[str]) -> list[bool]:
+    """For each line, whether it opens, closes or lies inside a fenced code block."""
+    flags: list[bool] = []
+    fence: str | None = None
+    for line in lines:
+        match = FENCE_RE.match(line)
+        if fence is None:
+            flags.append(bool(match))
+            fence = match.group(1) if match else None
+        else:
+            flags.append(True)
+            # a closing fence uses the same character, is at least as long, and has no info text
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
+                    and not line.strip()[len(match.group(1)):].strip():
+                fence = None
+    return flags
