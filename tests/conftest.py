@@ -1,0 +1,176 @@
+"""Shared fixtures.
+
+The database: tables are made once per backend per session; every test starts with empty
+tables (rows deleted after each test). Tests run on SQLite and, when LMS_TEST_DATABASE_URL is
+set, on PostgreSQL too: the `backend` fixture is parametrised, so each database test runs
+once per backend.
+"""
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from lms import create_app
+from lms.config import TestConfig, normalise_database_url
+from lms.extensions import db, limiter
+
+PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+DEFAULT_PASSWORD = "correct-horse-battery"
+FIXED_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def make_test_app(instance_path: str, url: str, **overrides):
+    config = TestConfig(instance_path, database_url=url)
+    config.WTF_CSRF_ENABLED = overrides.pop("WTF_CSRF_ENABLED", False)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request, tmp_path_factory):
+    """(name, url) of the database for this part of the session; tables made fresh."""
+    if request.param == "sqlite":
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    else:
+        url = normalise_database_url(PG_URL)
+    instance = str(tmp_path_factory.mktemp("instance"))
+    app = make_test_app(instance, url)
+    with app.app_context():
+        db.drop_all()
+        if request.param == "postgresql":
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+        db.create_all()
+        db.engine.dispose()
+    return {"name": request.param, "url": url, "instance": instance}
+
+
+class FreshContextClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own `g` (so its own
+    signed-in user) and its own database session. The test's session commits first (so the
+    request sees the test's data) and is expired after (so the test sees the request's)."""
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture(scope="session")
+def _session_app(backend):
+    app = make_test_app(backend["instance"], backend["url"])
+    app.test_client_class = FreshContextClient
+    return app
+
+
+def _clean_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(_session_app):
+    """The app, with empty tables, fresh rate limits and the config restored after the test."""
+    saved = dict(_session_app.config)
+    ctx = _session_app.app_context()
+    ctx.push()
+    limiter.reset()
+    try:
+        yield _session_app
+    finally:
+        db.session.rollback()
+        db.session.remove()
+        ctx.pop()
+        _session_app.config.clear()
+        _session_app.config.update(saved)
+        _clean_tables(_session_app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now():
+    return FIXED_NOW
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: make_user(role="learner", email=None, password=DEFAULT_PASSWORD, **profile)."""
+    from lms.auth import services
+    from lms.auth.models import User
+
+    counter = {"n": 0}
+
+    def factory(role: str = "learner", email: str | None = None,
+                password: str = DEFAULT_PASSWORD, confirmed: bool = True, **profile) -> User:
+        counter["n"] += 1
+        email = email or f"{role}{counter['n']}@example.org"
+        name = profile.pop("name", f"{role.title()} {counter['n']}")
+        user = services.create_user(email, name, role, password, FIXED_NOW, confirmed=confirmed)
+        if profile:
+            services.update_profile(user, profile)
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def sign_in():
+    """sign_in(client, user, password=DEFAULT_PASSWORD): signs in through the real form."""
+
+    def do(client, user, password: str = DEFAULT_PASSWORD):
+        response = client.post("/account/signin", data={"email": user.email,
+                                                        "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as counter: ...; counter.count is the number of SQL statements."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        class Counter:
+            count = 0
+            statements: list[str] = []
+
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, *args):
+            counter.count += 1
+            counter.statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

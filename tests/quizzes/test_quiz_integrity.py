@@ -1,0 +1,542 @@
+"""Integrity of the quiz engine: nothing leaks before submitting, grading happens once, and
+answers only land on the learner's own drawn questions.
+
+The leak test builds a quiz whose feedback, explanations and accepted answers are unique
+marker strings and looks for them in everything a learner is sent before submitting. The
+concurrency test races two workers (threads with their own app context and session) against
+PostgreSQL; SQLite serialises writers with one file lock, so it is skipped there.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from lms.courses import services as courses
+from lms.courses.models import Course, Item, ItemProgress
+from lms.extensions import db
+from lms.quizzes import grading, services
+from lms.quizzes.models import Attempt, Quiz
+
+# --------------------------------------------------------------------------- course builder
+
+PROGRAM_YML = """\
+credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
+categories:
+  equity: {name: Racial Equity}
+maintenance:
+  cycle: {length_months: 24, anchor: earned}
+  hours_per_cycle: 30
+"""
+
+#: Every secret in this quiz is a unique marker; none may reach a learner before submitting.
+MARKERS = [
+    "FEEDBACK-SINGLE-RIGHT-ZQ7", "FEEDBACK-SINGLE-WRONG-ZQ7", "EXPLANATION-SINGLE-ZQ7",
+    "FEEDBACK-MULTI-ZQ7", "EXPLANATION-MULTI-ZQ7", "FEEDBACK-TF-ZQ7", "EXPLANATION-TF-ZQ7",
+    "4321.5", "EXPLANATION-NUM-ZQ7", "ACCEPTED-TEXT-ZQ7", "ACCEPTED-REGEX-ZQ7",
+    "EXPLANATION-TEXT-ZQ7", "EXPLANATION-MATCH-ZQ7", "EXPLANATION-ORDER-ZQ7",
+]
+
+MARKED = """\
+## Who relaunched the framework? {id=single tags=history}
+- (x) Partnership for Southern Equity
+  > FEEDBACK-SINGLE-RIGHT-ZQ7
+- ( ) A city planning department
+  > FEEDBACK-SINGLE-WRONG-ZQ7
+- ( ) A national developer
+
+> EXPLANATION-SINGLE-ZQ7
+
+## Pick the two pillars {id=multi points=2 tags=pillars}
+- [x] Racial Equity
+  > FEEDBACK-MULTI-ZQ7
+- [x] Climate Resilience
+- [ ] Land value growth
+
+> EXPLANATION-MULTI-ZQ7
+
+## The Protocol applies only to new construction. {id=tf}
+- ( ) True
+  > FEEDBACK-TF-ZQ7
+- (x) False
+
+> EXPLANATION-TF-ZQ7
+
+## Give the number. {id=num}
+= 4321.5 ± 0.375
+
+> EXPLANATION-NUM-ZQ7
+
+## Give the word. {id=txt}
+= ACCEPTED-TEXT-ZQ7
+= /^ACCEPTED-REGEX-ZQ7$/i
+
+> EXPLANATION-TEXT-ZQ7
+
+## Match each Commitment. {id=match}
+- Mobility => Getting around
+- Wellbeing => Health and safety
+- Belonging => Civic life
+
+> EXPLANATION-MATCH-ZQ7
+
+## Put the phases in order. {id=ord}
+1. Formation
+2. Roadmap
+3. Performance
+4. Reporting
+
+> EXPLANATION-ORDER-ZQ7
+"""
+
+
+def choice_questions(n: int) -> str:
+    return "\n".join(f"## Question number {k}? {{id=q{k}}}\n- (x) Good {k}\n- ( ) Bad {k}\n"
+                     for k in range(1, n + 1))
+
+
+def quiz_md(body: str = MARKED, **settings) -> str:
+    front = {"type": "quiz", "title": "Check", **settings}
+    return "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nRead carefully.\n\n" + body
+
+
+def install(tmp_path: Path, now, quiz_text: str, code: str = "Q-1") -> Quiz:
+    """Write program.yml and a course with one quiz item (slug `check`); import it."""
+    root = tmp_path / "courses"
+    folder = root / code.lower()
+    folder.mkdir(parents=True, exist_ok=True)
+    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
+    front = {"code": code, "title": f"Course {code}", "summary": "About quizzes.",
+             "ce_hours": 1, "ce_category": "equity", "instructors": ["teach@example.org"]}
+    (folder / "course.md").write_text(
+        "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nOverview.\n", encoding="utf-8")
+    (folder / "01-check.md").write_text(quiz_text, encoding="utf-8")
+    courses.import_courses(root, now)
+    return db.session.scalar(select(Quiz).join(Item, Item.id == Quiz.item_id)
+                             .join(Course, Course.id == Item.course_id)
+                             .where(Course.code == code))
+
+
+def correct_response(q: dict):
+    kind = q["type"]
+    if kind in ("single", "truefalse"):
+        return next(o["id"] for o in q["options"] if o["correct"])
+    if kind == "multiple":
+        return [o["id"] for o in q["options"] if o["correct"]]
+    if kind == "numeric":
+        return f"{q['numeric'][0]['value']:g}"
+    if kind == "text":
+        return next(a["text"] for a in q["accepted"] if "text" in a)
+    if kind == "matching":
+        return {p["id"]: p["right_id"] for p in q["pairs"]}
+    return [i["id"] for i in q["items"]]
+
+
+def response_fields(q: dict, response) -> dict:
+    """The attempt-page form fields that carry `response` for question dict `q`."""
+    key = q["key"]
+    fields: dict = {f"present-{key}": "1"}
+    if q["type"] == "matching":
+        fields.update({f"q-{key}-{left}": right for left, right in response.items()})
+    elif q["type"] == "ordering":
+        fields.update({f"q-{key}-{i}": str(rank) for rank, i in enumerate(response, start=1)})
+    else:
+        fields[f"q-{key}"] = response
+    return fields
+
+
+def form_for(attempt: Attempt, keys: set[str] | None = None, wrong: bool = False,
+             wrong_typed: bool = False) -> dict:
+    """Form data answering `keys` (all when None) right, or wrong; `wrong_typed`: only the
+    typed (numeric and text) answers are wrong."""
+    data: dict = {}
+    for aq in attempt.questions:
+        q = aq.version.data
+        if keys is None or q["key"] in keys:
+            response = correct_response(q)
+            if (wrong or wrong_typed) and q["type"] in ("numeric", "text"):
+                response = "-1"
+            elif wrong and q["type"] in ("single", "truefalse"):
+                response = next(o["id"] for o in q["options"] if not o["correct"])
+            data.update(response_fields(q, response))
+    return data
+
+
+class Browser:
+    """A test client whose every request runs in its own app context (own session and `g`)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+
+    def open(self, method: str, url: str, **kw):
+        db.session.commit()
+        with self.app.app_context():
+            response = self.client.open(url, method=method, **kw)
+        db.session.expire_all()
+        return response
+
+    def get(self, url: str, **kw):
+        return self.open("GET", url, **kw)
+
+    def post(self, url: str, **kw):
+        return self.open("POST", url, **kw)
+
+
+@pytest.fixture
+def learner_in(app, make_user, sign_in, now):
+    """learner_in(quiz) -> (browser, user): an enrolled learner signed in on their own client."""
+    app.config["FROZEN_NOW"] = now
+
+    def make(quiz: Quiz):
+        user = make_user()
+        courses.enrol(user, quiz.item.course, now)
+        browser = Browser(app)
+        sign_in(browser, user)
+        return browser, user
+
+    return make
+
+
+def item_url(quiz: Quiz) -> str:
+    return f"/courses/{quiz.item.course.code}/items/{quiz.item.slug}"
+
+
+def latest_attempt(quiz: Quiz, user) -> Attempt:
+    return services.load_attempt(db.session.scalar(
+        select(Attempt.id).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
+        .order_by(Attempt.number.desc()).limit(1)))
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def assert_nothing_secret(text: str, where: str) -> None:
+    for marker in MARKERS:
+        assert marker not in text, f"{marker} leaked in {where}"
+    text = text.replace("but not the correct answers.", "")  # the exam notice
+    assert not re.search(r"correct", text, re.IGNORECASE), f"a 'correct' flag in {where}"
+    assert not re.search(r"explanation|feedback|accepted", text, re.IGNORECASE), where
+    assert not re.search(r"""class="[^"]*\bright\b""", text), f"a 'right' class in {where}"
+
+
+# --------------------------------------------------------------------------- nothing leaks
+
+
+@pytest.mark.parametrize("settings", [{}, {"shuffle": True}, {"exam": True}])
+def test_nothing_sent_before_submitting_reveals_an_answer(app, tmp_path, now, learner_in,
+                                                          settings):
+    quiz = install(tmp_path, now, quiz_md(**settings))
+    browser, learner = learner_in(quiz)
+    sent: list[tuple[str, str]] = []
+
+    r = browser.get(item_url(quiz))
+    assert r.status_code == 200
+    sent.append(("the quiz item page", r.get_data(as_text=True)))
+    r = browser.post(f"/quiz/{quiz.id}/start", data={"honour": "y"}, follow_redirects=True)
+    assert r.status_code == 200 and 'id="attempt-form"' in r.get_data(as_text=True)
+    sent.append(("the attempt page", r.get_data(as_text=True)))
+    attempt = latest_attempt(quiz, learner)
+    url = f"/quiz/attempts/{attempt.id}"
+
+    # (Typed answers are wrong ones: a learner's own right answer is theirs to see.)
+    r = browser.post(f"{url}/answers", data=form_for(attempt, {"single", "multi", "num"},
+                                                     wrong_typed=True),
+                     headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.get_json()["saved"] == 3
+    sent.append(("the autosave JSON", r.get_data(as_text=True)))
+    r = browser.post(f"{url}/answers", data=form_for(attempt, {"txt", "match", "ord", "tf"},
+                                                     wrong_typed=True),
+                     follow_redirects=True)  # the no-script save button
+    sent.append(("the page after saving", r.get_data(as_text=True)))
+    sent.append(("the attempt page after autosave", browser.get(url).get_data(as_text=True)))
+    sent.append(("the item page with an open attempt",
+                 browser.get(item_url(quiz)).get_data(as_text=True)))
+    r = browser.post(f"{url}/answers", data={"present-num": "1", "q-num": "1"},
+                     headers={"Accept": "application/json"})
+    sent.append(("the autosave JSON of a wrong answer", r.get_data(as_text=True)))
+
+    for where, text in sent:
+        assert_nothing_secret(text, where)
+    # The ordering question is never shown in its correct order.
+    page = browser.get(url).get_data(as_text=True)
+    shown = [t for t in re.findall(r"(Formation|Roadmap|Performance|Reporting)</label>", page)]
+    assert sorted(shown) == sorted(["Formation", "Roadmap", "Performance", "Reporting"])
+    assert shown != ["Formation", "Roadmap", "Performance", "Reporting"]
+    # The answers were really saved (the checks above ran against a working attempt).
+    assert all(aq.response is not None for aq in latest_attempt(quiz, learner).questions)
+
+
+def test_the_item_page_does_not_list_the_question_pool(app, tmp_path, now, learner_in):
+    quiz = install(tmp_path, now, quiz_md(choice_questions(6), draw=2, exam=True))
+    browser, learner = learner_in(quiz)
+    page = browser.get(item_url(quiz)).get_data(as_text=True)
+    assert "6 questions" not in page and "2 questions drawn from a bank of 6" in page
+    assert not any(f"Question number {k}?" in page for k in range(1, 7))
+    browser.post(f"/quiz/{quiz.id}/start", data={"honour": "y"})
+    page = browser.get(item_url(quiz)).get_data(as_text=True)
+    assert not any(f"Question number {k}?" in page for k in range(1, 7))
+    attempt_page = browser.get(f"/quiz/attempts/{latest_attempt(quiz, learner).id}")
+    assert sum(f"Question number {k}?" in attempt_page.get_data(as_text=True)
+               for k in range(1, 7)) == 2
+
+
+@pytest.mark.parametrize("settings", [{"review": "after_close"}, {"review": "never"},
+                                      {"exam": True}])
+def test_results_reveal_answers_only_as_the_policy_allows(app, tmp_path, now, learner_in,
+                                                          settings):
+    quiz = install(tmp_path, now, quiz_md(**settings))
+    browser, learner = learner_in(quiz)
+    browser.post(f"/quiz/{quiz.id}/start", data={"honour": "y"})
+    attempt = latest_attempt(quiz, learner)
+    url = f"/quiz/attempts/{attempt.id}"
+    browser.post(f"{url}/submit", data=form_for(attempt, {"single", "multi"}))
+    assert latest_attempt(quiz, learner).status == "submitted"
+    result = browser.get(url).get_data(as_text=True)
+    assert 'id="score"' in result
+    for marker in MARKERS:
+        assert marker not in result, marker
+    assert "correct answer" not in result and "is-correct" not in result
+    assert_nothing_secret(browser.get(item_url(quiz)).get_data(as_text=True), "item page")
+
+
+def test_after_close_hides_answers_while_another_attempt_can_start(app, tmp_path, now,
+                                                                  learner_in):
+    """Passing does not close a quiz that may be retaken: showing the answers would help."""
+    quiz = install(tmp_path, now, quiz_md(review="after_close", attempts=2, passing_score=50))
+    browser, learner = learner_in(quiz)
+    browser.post(f"/quiz/{quiz.id}/start")
+    first = latest_attempt(quiz, learner)
+    browser.post(f"/quiz/attempts/{first.id}/submit", data=form_for(first, wrong_typed=True))
+    assert latest_attempt(quiz, learner).percent == 75.0  # passed
+    result = browser.get(f"/quiz/attempts/{first.id}").get_data(as_text=True)
+    for marker in MARKERS:
+        assert marker not in result, marker
+    assert "correct answer" not in result
+    assert f'action="/quiz/{quiz.id}/start"' in browser.get(item_url(quiz)).get_data(
+        as_text=True)
+
+    browser.post(f"/quiz/{quiz.id}/start")
+    second = latest_attempt(quiz, learner)
+    assert second.number == 2
+    browser.post(f"/quiz/attempts/{second.id}/submit", data={})
+    result = browser.get(f"/quiz/attempts/{first.id}").get_data(as_text=True)
+    assert "EXPLANATION-ORDER-ZQ7" in result and "correct answer" in result  # closed now
+
+
+def test_after_submit_review_does_show_the_markers(app, tmp_path, now, learner_in):
+    """The control for the tests above: the markers do reach the page when allowed."""
+    quiz = install(tmp_path, now, quiz_md(review="after_submit"))
+    browser, learner = learner_in(quiz)
+    browser.post(f"/quiz/{quiz.id}/start")
+    attempt = latest_attempt(quiz, learner)
+    browser.post(f"/quiz/attempts/{attempt.id}/submit",
+                 data=form_for(attempt, {"single"}, wrong=True))
+    result = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
+    for marker in ("FEEDBACK-SINGLE-WRONG-ZQ7", "EXPLANATION-ORDER-ZQ7", "ACCEPTED-TEXT-ZQ7",
+                   "4321.5"):
+        assert marker in result
+
+
+# --------------------------------------------------------------------------- submit once
+
+
+def test_two_submit_posts_grade_once(app, tmp_path, now, learner_in, monkeypatch):
+    quiz = install(tmp_path, now, quiz_md(passing_score=50))
+    browser, learner = learner_in(quiz)
+    browser.post(f"/quiz/{quiz.id}/start")
+    attempt = latest_attempt(quiz, learner)
+    graded, done = [], []
+    real_grade, real_done = grading.grade_attempt, courses.mark_item_done
+    monkeypatch.setattr(grading, "grade_attempt", lambda *a: graded.append(1) or real_grade(*a))
+    monkeypatch.setattr(courses, "mark_item_done",
+                        lambda *a, **k: done.append(1) or real_done(*a, **k))
+
+    url = f"/quiz/attempts/{attempt.id}"
+    first = browser.post(f"{url}/submit", data=form_for(attempt))
+    app.config["FROZEN_NOW"] = now + timedelta(minutes=1)
+    second = browser.post(f"{url}/submit", data=form_for(attempt, wrong=True))
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"].endswith(url)
+    assert graded == [1] and done == [1]
+    stored = latest_attempt(quiz, learner)
+    assert stored.percent == 100.0 and stored.submitted_at == now
+    assert count(Attempt) == 1 and count(ItemProgress) == 1
+    assert len(services.learner_state(quiz, learner, now).submitted) == 1
+    # Autosaving into the submitted attempt is refused and changes nothing.
+    r = browser.post(f"{url}/answers", data=form_for(attempt, wrong=True),
+                     headers={"Accept": "application/json"})
+    assert r.status_code == 409 and r.get_json()["submitted"] is True
+    assert latest_attempt(quiz, learner).percent == 100.0
+    assert {aq.version.data["key"]: aq.response for aq in stored.questions} == {
+        aq.version.data["key"]: aq.response for aq in latest_attempt(quiz, learner).questions}
+
+
+def _race(app, workers: int, job) -> list:
+    """Run job() in `workers` threads at once, each in its own app context; return results."""
+    barrier = threading.Barrier(workers)
+    results: list = []
+    errors: list = []
+
+    def run():
+        try:
+            with app.app_context():
+                try:
+                    results.append(job(barrier))
+                finally:
+                    db.session.remove()
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a worker hung"
+    assert not errors, errors
+    return results
+
+
+def test_concurrent_submits_grade_once(app, backend, tmp_path, now, make_user, monkeypatch):
+    if backend["name"] != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so two workers cannot race")
+    quiz = install(tmp_path, now, quiz_md(passing_score=50))
+    learner = make_user()
+    enrolment = courses.enrol(learner, quiz.item.course, now)
+    attempt = services.start_attempt(quiz, learner, enrolment, now)
+    answers = {aq.version.data["key"]: correct_response(aq.version.data)
+               for aq in attempt.questions}
+    attempt_id = attempt.id
+    db.session.commit()
+
+    lock = threading.Lock()
+    graded = []
+    real = grading.grade_attempt
+
+    def slow_grade(*args):
+        with lock:
+            graded.append(threading.get_ident())
+        time.sleep(0.3)  # hold the claim while the other worker tries
+        return real(*args)
+
+    monkeypatch.setattr(grading, "grade_attempt", slow_grade)
+
+    def job(barrier):
+        mine = db.session.get(Attempt, attempt_id)
+        assert mine.status == "open"
+        barrier.wait(timeout=10)
+        result = services.submit_attempt(mine, answers, now)
+        return result.status, result.percent
+
+    results = _race(app, 2, job)
+    assert results == [("submitted", 100.0)] * 2
+    assert len(graded) == 1
+    db.session.expire_all()
+    assert count(ItemProgress) == 1
+    assert count(Attempt) == 1 and latest_attempt(quiz, learner).percent == 100.0
+
+
+def test_concurrent_starts_open_one_attempt(app, backend, tmp_path, now, make_user):
+    if backend["name"] != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so two workers cannot race")
+    quiz = install(tmp_path, now, quiz_md(choice_questions(3)))
+    learner = make_user()
+    courses.enrol(learner, quiz.item.course, now)
+    quiz_id, user_id = quiz.id, learner.id
+    db.session.commit()
+
+    def job(barrier):
+        from lms.auth.models import User
+        from lms.courses.models import Enrolment
+
+        q = db.session.get(Quiz, quiz_id)
+        user = db.session.get(User, user_id)
+        enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user_id))
+        barrier.wait(timeout=10)
+        return services.start_attempt(q, user, enrolment, now).id
+
+    ids = _race(app, 3, job)
+    assert len(set(ids)) == 1
+    db.session.expire_all()
+    assert count(Attempt) == 1
+
+
+# --------------------------------------------------------------------------- whose answers
+
+
+def test_answers_for_a_question_not_drawn_are_refused(app, tmp_path, now, learner_in):
+    quiz = install(tmp_path, now, quiz_md(choice_questions(6), draw=2))
+    browser, learner = learner_in(quiz)
+    browser.post(f"/quiz/{quiz.id}/start")
+    attempt = latest_attempt(quiz, learner)
+    keys = {aq.version.data["key"] for aq in attempt.questions}
+    stray = sorted({f"q{k}" for k in range(1, 7)} - keys)[0]
+    forged = {**form_for(attempt), f"present-{stray}": "1", f"q-{stray}": "whatever"}
+    url = f"/quiz/attempts/{attempt.id}"
+
+    r = browser.post(f"{url}/answers", data=forged, headers={"Accept": "application/json"})
+    assert r.status_code == 422 and "not part of this attempt" in r.get_json()["error"]
+    r = browser.post(f"{url}/answers", data={f"q-{stray}": "whatever"},
+                     headers={"Accept": "application/json"})
+    assert r.status_code == 422
+    r = browser.post(f"{url}/answers", data=forged, follow_redirects=True)
+    assert "not part of this attempt" in r.get_data(as_text=True)
+    r = browser.post(f"{url}/submit", data=forged, follow_redirects=True)
+    assert "not part of this attempt" in r.get_data(as_text=True)
+
+    stored = latest_attempt(quiz, learner)
+    assert stored.status == "open" and stored.percent is None
+    assert all(aq.response is None for aq in stored.questions)
+    assert count(ItemProgress) == 0
+
+
+def test_answers_for_another_learners_attempt_are_refused(app, tmp_path, now, learner_in):
+    quiz = install(tmp_path, now, quiz_md(choice_questions(2)))
+    alice, alice_user = learner_in(quiz)
+    mallory, _ = learner_in(quiz)
+    alice.post(f"/quiz/{quiz.id}/start")
+    attempt = latest_attempt(quiz, alice_user)
+    url = f"/quiz/attempts/{attempt.id}"
+
+    r = mallory.post(f"{url}/answers", data=form_for(attempt, wrong=True),
+                     headers={"Accept": "application/json"})
+    assert r.status_code == 403
+    assert mallory.post(f"{url}/answers", data=form_for(attempt)).status_code == 403
+    assert mallory.post(f"{url}/submit", data=form_for(attempt)).status_code == 403
+    assert mallory.get(url).status_code == 403
+    stored = latest_attempt(quiz, alice_user)
+    assert stored.status == "open" and all(aq.response is None for aq in stored.questions)
+
+
+def test_forged_values_are_stored_as_sent_and_score_nothing(app, tmp_path, now, learner_in):
+    quiz = install(tmp_path, now, quiz_md())
+    browser, learner = learner_in(quiz)
+    browser.post(f"/quiz/{quiz.id}/start")
+    attempt = latest_attempt(quiz, learner)
+    forged = {}
+    for aq in attempt.questions:
+        q = aq.version.data
+        forged[f"present-{q['key']}"] = "1"
+        if q["type"] == "matching":
+            forged.update({f"q-match-{p['id']}": "not-a-right-id" for p in q["pairs"]})
+        elif q["type"] == "ordering":
+            forged.update({f"q-ord-{i['id']}": "1" for i in q["items"]})  # all first
+        else:
+            forged[f"q-{q['key']}"] = ["not-an-id", "x" * 5000] if q["type"] == "multiple" \
+                else "x" * 5000
+    url = f"/quiz/attempts/{attempt.id}"
+    r = browser.post(f"{url}/answers", data=forged, headers={"Accept": "application/json"})
+    assert r.status_code == 200
+    assert latest_attempt(quiz, learner).questions[3].response == "x" * 500  # capped
+    browser.post(f"{url}/submit", data={})
+    stored = latest_attempt(quiz, learner)
+    assert stored.status == "submitted" and stored.earned == 0.0
+    assert browser.get(url).status_code == 200

@@ -1,0 +1,261 @@
+"""Question versions: editing a quiz's Markdown and re-importing never changes old attempts.
+
+A changed question gets a new version; attempts keep the version they drew, so their stored
+scores (and what their review shows) stay as they were. Unchanged or merely moved questions
+keep their version; questions removed from the file are retired, not deleted.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from lms.courses import services as courses
+from lms.courses.models import Course, Item
+from lms.extensions import db
+from lms.quizzes import services
+from lms.quizzes.models import Attempt, Question, QuestionVersion, Quiz
+
+PROGRAM_YML = """\
+credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
+categories:
+  equity: {name: Racial Equity}
+maintenance:
+  cycle: {length_months: 24, anchor: earned}
+  hours_per_cycle: 30
+"""
+
+V1 = """\
+## Which city hosted the first district? {id=city}
+- (x) Portland
+- ( ) Atlanta
+
+## How many Commitments are there? {id=count}
+= 6
+
+## Which Pillar covers housing? {id=pillar}
+- (x) Racial Equity
+- ( ) Climate Resilience
+"""
+
+#: V1 with the right answers of `city` and `count` changed; `pillar` untouched.
+V2 = """\
+## Which city hosted the first district? {id=city}
+- ( ) Portland
+- (x) Atlanta
+
+## How many Commitments are there? {id=count}
+= 7
+
+## Which Pillar covers housing? {id=pillar}
+- (x) Racial Equity
+- ( ) Climate Resilience
+"""
+
+
+def quiz_md(body: str, **settings) -> str:
+    front = {"type": "quiz", "title": "Check", "passing_score": 50, **settings}
+    return "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nRead carefully.\n\n" + body
+
+
+class Tree:
+    """A course folder in tmp_path holding one quiz item; `publish(text)` writes + imports."""
+
+    def __init__(self, root: Path, code: str = "Q-1"):
+        self.root, self.code = root, code
+        folder = root / code.lower()
+        folder.mkdir(parents=True, exist_ok=True)
+        (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
+        front = {"code": code, "title": f"Course {code}", "summary": "About quizzes.",
+                 "ce_hours": 1, "ce_category": "equity", "instructors": ["teach@example.org"]}
+        (folder / "course.md").write_text(
+            "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nOverview.\n",
+            encoding="utf-8")
+        self.quiz_path = folder / "01-check.md"
+
+    def publish(self, text: str, now) -> Quiz:
+        self.quiz_path.write_text(text, encoding="utf-8")
+        courses.import_courses(self.root, now)
+        db.session.expire_all()
+        return db.session.scalar(select(Quiz).join(Item, Item.id == Quiz.item_id)
+                                 .join(Course, Course.id == Item.course_id)
+                                 .where(Course.code == self.code))
+
+
+@pytest.fixture
+def tree(tmp_path):
+    return Tree(tmp_path / "courses")
+
+
+def right(q: dict):
+    if q["type"] == "numeric":
+        return f"{q['numeric'][0]['value']:g}"
+    return next(o["id"] for o in q["options"] if o["correct"])
+
+
+def option_id(q: dict, text: str) -> str:
+    return next(o["id"] for o in q["options"] if o["text"] == text)
+
+
+def versions(quiz: Quiz) -> dict[str, list[int]]:
+    """Question key -> its version numbers."""
+    out: dict[str, list[int]] = {}
+    for key, number in db.session.execute(
+            select(Question.key, QuestionVersion.number)
+            .join(QuestionVersion, QuestionVersion.question_id == Question.id)
+            .where(Question.quiz_id == quiz.id).order_by(Question.key, QuestionVersion.number)):
+        out.setdefault(key, []).append(number)
+    return out
+
+
+def take(quiz: Quiz, user, enrolment, now, answers=None) -> Attempt:
+    """Start and submit with `answers` (default: right ones for the drawn versions)."""
+    attempt = services.start_attempt(quiz, user, enrolment, now)
+    if answers is None:
+        answers = {aq.version.data["key"]: right(aq.version.data) for aq in attempt.questions}
+    return services.submit_attempt(attempt, answers, now)
+
+
+def snapshot(attempt_id: int) -> tuple:
+    db.session.expire_all()
+    a = services.load_attempt(attempt_id)
+    return (a.earned, a.possible, a.percent, a.passed, a.per_tag,
+            [(aq.version_id, aq.earned, aq.response) for aq in a.questions])
+
+
+def test_reimport_versions_changed_questions_and_old_scores_never_change(
+        app, tree, now, make_user):
+    quiz = tree.publish(quiz_md(V1), now)
+    learner = make_user()
+    enrolment = courses.enrol(learner, quiz.item.course, now)
+    old = take(quiz, learner, enrolment, now)
+    assert old.percent == 100.0
+    before = snapshot(old.id)
+    v1_ids = {aq.version.data["key"]: aq.version_id for aq in old.questions}
+
+    quiz = tree.publish(quiz_md(V2), now + timedelta(days=1))
+    assert versions(quiz) == {"city": [1, 2], "count": [1, 2], "pillar": [1]}
+    current = {q.key: q.current_version for q in quiz.questions}
+    assert current["city"].number == 2 and current["city"].created_at == now + timedelta(days=1)
+    assert current["pillar"].id == v1_ids["pillar"]
+
+    # The old attempt keeps its versions and its score, even though its answers are now wrong.
+    assert snapshot(old.id) == before
+    again = services.load_attempt(old.id)
+    review = services.review(again, show_answers=True)
+    city = next(r for r in review if r["key"] == "city")
+    assert [o["text"] for o in city["options"] if o["correct"]] == ["Portland"]
+    assert city["earned"] == 1.0 and city["correct"] is True
+
+    # A new attempt draws the new versions and is graded against them.
+    other = make_user()
+    new = take(quiz, other, courses.enrol(other, quiz.item.course, now), now,
+               answers={"city": option_id(current["city"].data, "Portland"), "count": "6",
+                        "pillar": option_id(current["pillar"].data, "Racial Equity")})
+    assert {aq.version.data["key"]: aq.version_id for aq in new.questions} == {
+        "city": current["city"].id, "count": current["count"].id, "pillar": v1_ids["pillar"]}
+    assert new.earned == 1.0
+
+    # Analysing results (which reads current versions) rewrites nothing stored.
+    services.analyse(quiz, services.submitted_attempts(quiz))
+    db.session.commit()
+    assert snapshot(old.id) == before
+
+
+def test_old_attempt_result_page_still_shows_its_score(app, tree, now, make_user, sign_in):
+    app.config["FROZEN_NOW"] = now
+    quiz = tree.publish(quiz_md(V1), now)
+    learner = make_user()
+    old = take(quiz, learner, courses.enrol(learner, quiz.item.course, now), now)
+    tree.publish(quiz_md(V2), now + timedelta(days=1))
+    client = app.test_client()
+    sign_in(client, learner)
+    page = client.get(f"/quiz/attempts/{old.id}").get_data(as_text=True)
+    assert '<span id="score">100%</span>' in page and "result-pass" in page
+
+
+def test_an_open_attempt_keeps_the_versions_it_drew(app, tree, now, make_user):
+    quiz = tree.publish(quiz_md(V1), now)
+    learner = make_user()
+    enrolment = courses.enrol(learner, quiz.item.course, now)
+    attempt = services.start_attempt(quiz, learner, enrolment, now)
+    v1 = {aq.version.data["key"]: aq.version.data for aq in attempt.questions}
+
+    tree.publish(quiz_md(V2.replace("How many Commitments", "How many Commitments, in all,")),
+                 now + timedelta(minutes=5))
+    db.session.expire_all()
+    resumed = services.get_attempt_for(learner, attempt.id, now + timedelta(minutes=6))
+    stems = {q["key"]: q["stem"] for q in services.public_questions(resumed)}
+    assert stems["count"] == "How many Commitments are there?"
+    result = services.submit_attempt(resumed, {k: right(q) for k, q in v1.items()},
+                                     now + timedelta(minutes=7))
+    assert result.percent == 100.0
+
+
+def test_settings_changes_leave_old_attempts_alone(app, tree, now, make_user):
+    quiz = tree.publish(quiz_md(V1, passing_score=60), now)
+    learner = make_user()
+    enrolment = courses.enrol(learner, quiz.item.course, now)
+    old = take(quiz, learner, enrolment, now, answers={"count": "6", "pillar": "nope"})
+    assert round(old.percent, 2) == 33.33 and old.passed is False
+    attempt = take(quiz, learner, enrolment, now + timedelta(hours=1),
+                   answers={"count": "6", "city": "nope"})
+    attempt = services.load_attempt(attempt.id)
+    assert attempt.passed is False
+
+    quiz = tree.publish(quiz_md(V1, passing_score=30), now + timedelta(days=1))
+    assert quiz.settings["passing_score"] == 30
+    assert versions(quiz) == {"city": [1], "count": [1], "pillar": [1]}
+    db.session.expire_all()
+    for a in db.session.scalars(select(Attempt)):
+        assert a.settings["passing_score"] == 60 and a.passed is False
+
+
+def test_unchanged_or_moved_questions_keep_their_version(app, tree, now):
+    quiz = tree.publish(quiz_md(V1), now)
+    assert versions(quiz) == {"city": [1], "count": [1], "pillar": [1]}
+    tree.publish(quiz_md(V1), now + timedelta(days=1))
+    assert versions(quiz) == {"city": [1], "count": [1], "pillar": [1]}
+    # A new question on top moves the others (new lines, new positions): no new versions.
+    added = "## A new first question? {id=first}\n- (x) Yes\n- ( ) No\n\n" + V1
+    quiz = tree.publish(quiz_md(added), now + timedelta(days=2))
+    assert versions(quiz) == {"city": [1], "count": [1], "first": [1], "pillar": [1]}
+    assert [q.key for q in quiz.questions] == ["first", "city", "count", "pillar"]
+
+
+def test_removed_questions_are_retired_and_come_back_unchanged(app, tree, now, make_user):
+    quiz = tree.publish(quiz_md(V1), now)
+    learner = make_user()
+    enrolment = courses.enrol(learner, quiz.item.course, now)
+    old = take(quiz, learner, enrolment, now)
+    before = snapshot(old.id)
+
+    without = V1.split("## Which Pillar")[0]
+    quiz = tree.publish(quiz_md(without), now + timedelta(days=1))
+    active = {q.key: q.active for q in quiz.questions}
+    assert active == {"city": True, "count": True, "pillar": False}
+    assert [v.data["key"] for v in services.active_pool(quiz)] == ["city", "count"]
+    other = make_user()
+    new = services.start_attempt(quiz, other, courses.enrol(other, quiz.item.course, now), now)
+    assert sorted(aq.version.data["key"] for aq in new.questions) == ["city", "count"]
+    assert snapshot(old.id) == before
+
+    quiz = tree.publish(quiz_md(V1), now + timedelta(days=2))
+    assert all(q.active for q in quiz.questions)
+    assert versions(quiz)["pillar"] == [1]
+
+
+def test_editing_in_the_browser_also_makes_a_new_version(app, tree, now, make_user):
+    quiz = tree.publish(quiz_md(V1), now)
+    learner = make_user()
+    old = take(quiz, learner, courses.enrol(learner, quiz.item.course, now), now)
+    before = snapshot(old.id)
+    teacher = make_user("instructor", email="teach@example.org")
+    item = db.session.get(Item, quiz.item_id)
+    courses.save_item_source(item, quiz_md(V2), teacher, now + timedelta(days=1))
+    assert versions(quiz) == {"city": [1, 2], "count": [1, 2], "pillar": [1]}
+    assert snapshot(old.id) == before
+    assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == 5
