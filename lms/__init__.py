@@ -77,6 +77,7 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from lms.admin.views import bp as admin_bp
     from lms.auth.views import bp as auth_bp
+    from lms.community.views import bp as community_bp
     from lms.courses.views import bp as courses_bp
     from lms.main.views import bp as main_bp
     from lms.quizzes.views import bp as quizzes_bp
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(courses_bp)
     app.register_blueprint(quizzes_bp)
+    app.register_blueprint(community_bp)
 
 
 def _register_cli(app: Flask) -> None:

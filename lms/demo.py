@@ -199,6 +199,27 @@ def seed_learning(now: datetime) -> None:
                                 now - timedelta(days=2), "Documented reading accommodation")
 
 
+# Two intakes of the programme, as cohorts staff can filter results by.
+DEMO_COHORTS = [
+    ("Spring 2026 intake", "Practitioners who began the programme in spring 2026.",
+     [_email(name) for name, *_ in COHORT[:6]]),
+    ("Autumn 2026 intake", "Practitioners who began the programme in autumn 2026.",
+     [_email(name) for name, *_ in COHORT[6:]] + ["learner@example.org"]),
+]
+
+
+def seed_cohorts(now: datetime) -> None:
+    from lms.community import services as cohorts
+    from lms.errors import NotFound
+
+    for name, description, emails in DEMO_COHORTS:
+        try:
+            cohorts.get_cohort(cohorts.slugify(name))
+        except NotFound:
+            cohort = cohorts.create_cohort(name, description, actor=None, now=now)
+            cohorts.add_members(cohort, "\n".join(emails), now=now)
+
+
 @click.command("demo")
 def demo_command():
     """Seed demo accounts and data (safe to run again)."""
@@ -206,6 +227,7 @@ def demo_command():
     seed_users(now)
     _ensure_courses(now)
     seed_learning(now)
+    seed_cohorts(now)
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")

@@ -29,6 +29,12 @@ class ResultsFilterForm(FlaskForm):
 
     since = DateField("Submitted from", validators=[Optional()])
     until = DateField("Submitted until", validators=[Optional()])
+    cohort = SelectField("Cohort", choices=[], validators=[Optional()])
+
+    def __init__(self, *args, cohorts: list[tuple[str, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cohort.choices = [SelectChoice("", "Everyone")] + [SelectChoice(value, label)
+                                                            for value, label in cohorts]
 
 
 def responses_from_form(questions: list[dict], form) -> dict:

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -458,13 +458,17 @@ def accommodations(quiz: Quiz) -> list[Accommodation]:
 
 
 def submitted_attempts(quiz: Quiz, *, since: datetime | None = None,
-                       until: datetime | None = None) -> list[Attempt]:
+                       until: datetime | None = None, user_ids: Select | None = None,
+                       ) -> list[Attempt]:
+    """Submitted attempts, newest first: submitted in [since, until), by users in user_ids."""
     stmt = (select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.status == "submitted")
             .order_by(Attempt.submitted_at.desc()).options(selectinload(Attempt.user)))
     if since is not None:
         stmt = stmt.where(Attempt.submitted_at >= since)
     if until is not None:
         stmt = stmt.where(Attempt.submitted_at < until)
+    if user_ids is not None:
+        stmt = stmt.where(Attempt.user_id.in_(user_ids))
     return list(db.session.scalars(stmt))
 
 

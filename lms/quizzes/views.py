@@ -21,6 +21,7 @@ from flask_login import current_user
 from lms import clock
 from lms.auth import services as accounts
 from lms.auth.access import login_required, role_required
+from lms.community import services as cohorts
 from lms.courses import item_pages
 from lms.courses import services as courses
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
@@ -184,23 +185,27 @@ def _managed_quiz_or_403(quiz_id: int):
     return quiz
 
 
-def _date_range():
-    form = ResultsFilterForm(request.args)
-    since = until = None
+def _filters() -> tuple[ResultsFilterForm, dict]:
+    """The results filter (submitted between two dates, by cohort) from the query string."""
+    form = ResultsFilterForm(request.args, cohorts=cohorts.cohort_choices())
+    criteria: dict = {}
     if form.validate():
         if form.since.data:
-            since = datetime.combine(form.since.data, time.min, tzinfo=UTC)
+            criteria["since"] = datetime.combine(form.since.data, time.min, tzinfo=UTC)
         if form.until.data:
-            until = datetime.combine(form.until.data, time.min, tzinfo=UTC) + timedelta(days=1)
-    return form, since, until
+            criteria["until"] = (datetime.combine(form.until.data, time.min, tzinfo=UTC)
+                                 + timedelta(days=1))
+        if form.cohort.data:
+            criteria["user_ids"] = cohorts.member_ids(cohorts.get_cohort(form.cohort.data))
+    return form, criteria
 
 
 @bp.route("/<int:quiz_id>/results")
 @role_required("instructor")
 def results(quiz_id: int):
     quiz = _managed_quiz_or_403(quiz_id)
-    filter_form, since, until = _date_range()
-    attempts = services.submitted_attempts(quiz, since=since, until=until)
+    filter_form, criteria = _filters()
+    attempts = services.submitted_attempts(quiz, **criteria)
     return render_template("quizzes/results.html", quiz=quiz, attempts=attempts,
                            filter_form=filter_form, report=services.analyse(quiz, attempts),
                            accommodations=services.accommodations(quiz),
@@ -211,8 +216,8 @@ def results(quiz_id: int):
 @role_required("instructor")
 def analysis_csv(quiz_id: int):
     quiz = _managed_quiz_or_403(quiz_id)
-    _, since, until = _date_range()
-    report = services.analyse(quiz, services.submitted_attempts(quiz, since=since, until=until))
+    _, criteria = _filters()
+    report = services.analyse(quiz, services.submitted_attempts(quiz, **criteria))
     buffer = io.StringIO()
     csv.writer(buffer).writerows(analysis.to_csv_rows(report))
     filename = f"{quiz.item.course.code}-{quiz.item.slug.replace('/', '-')}-item-analysis.csv"

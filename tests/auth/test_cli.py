@@ -89,6 +89,7 @@ def test_users_set_role_refuses_unknown_accounts_and_roles(runner, make_user):
 
 
 def test_demo_seeds_every_role_and_is_idempotent(runner, app, now):
+    from lms.community.models import CohortMember
     from lms.courses.models import Course, Enrolment
     from lms.quizzes.models import Attempt
 
@@ -101,11 +102,12 @@ def test_demo_seeds_every_role_and_is_idempotent(runner, app, now):
         assert email in first.output
         assert user(email).role == role and user(email).confirmed
     assert "justcommunities" in first.output
-    counts = {model.__name__: count(model) for model in (User, Course, Enrolment, Attempt)}
+    models = (User, Course, Enrolment, Attempt, CohortMember)
+    counts = {model.__name__: count(model) for model in models}
     assert counts["Course"] >= 3 and counts["Enrolment"] > 0 and counts["Attempt"] > 0
+    assert counts["CohortMember"] == 13  # two intakes: the twelve cohort learners and Maya
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     db.session.expire_all()
-    assert {model.__name__: count(model) for model in (User, Course, Enrolment, Attempt)} == (
-        counts)
+    assert {model.__name__: count(model) for model in models} == counts

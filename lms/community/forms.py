@@ -1,0 +1,22 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+
+class CohortForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)],
+                       description="For example: Spring 2027 intake, "
+                                   "or City of Eastbrook planning team.")
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+    submit = SubmitField("Save cohort")
+
+
+class AddMembersForm(FlaskForm):
+    emails = TextAreaField("E-mail addresses", validators=[DataRequired()],
+                           description="One per line, or separated by commas. "
+                                       "Each must belong to an account.")
+    submit = SubmitField("Add to cohort")
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField("Confirm")
