@@ -121,8 +121,19 @@ def expect_saved(page: Page) -> None:
     expect(page.locator("#save-status")).to_contain_text("All answers saved")
 
 
+def page_width(page: Page) -> int:
+    """The page's laid-out width in CSS pixels, once its stylesheets have loaded.
+
+    Right after a navigation an element can be visible before the stylesheets apply; measuring
+    then gives the unstyled width, so wait for the load event first.
+    """
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
 def horizontal_overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than its viewport (0 when it fits)."""
+    page.wait_for_load_state("load")
     return page.evaluate(
         "() => document.documentElement.scrollWidth - window.innerWidth")
 

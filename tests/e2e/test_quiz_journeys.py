@@ -334,11 +334,11 @@ def test_attempt_on_a_phone(page: Page, learner, browser_sign_in):
     page.set_viewport_size(jh.PHONE)
     browser_sign_in(page, learner.email, jh.PASSWORD)
     open_quiz(page, "every-type", "Every kind of question")
-    assert page.evaluate("document.documentElement.scrollWidth") <= jh.PHONE["width"] + 1
+    assert jh.page_width(page) <= jh.PHONE["width"] + 1
     page.get_by_role("button", name="Start the quiz").click()
     submit = page.get_by_role("button", name="Submit quiz")
     expect(submit).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= jh.PHONE["width"] + 1
+    assert jh.page_width(page) <= jh.PHONE["width"] + 1
 
     matching = jh.asked(page, "Match each Commitment")
     select = matching.get_by_label("Belonging")
@@ -352,4 +352,4 @@ def test_attempt_on_a_phone(page: Page, learner, browser_sign_in):
     assert box is not None and box["x"] + box["width"] <= jh.PHONE["width"]
     submit.click()
     expect(page.locator("#score")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= jh.PHONE["width"] + 1
+    assert jh.page_width(page) <= jh.PHONE["width"] + 1
