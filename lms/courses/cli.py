@@ -36,8 +36,7 @@ def _root_and_only(path: str | None) -> tuple[Path, list[Path] | None]:
 def check(path: str | None):
     """Lint courses: print every problem as path:LINE: message; exit 1 if any."""
     root, only = _root_and_only(path)
-    known = set(db.session.scalars(select(Course.code)))
-    problems = parser.check(root, only=only, known_course_codes=known)
+    problems = parser.check(root, only=only, known_course_codes=services.imported_course_codes())
     for problem in problems:
         click.echo(str(problem))
     if problems:

@@ -11,6 +11,7 @@ ids) scores 0 and never raises.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
@@ -18,17 +19,25 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import regex
+
 CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
 
 #: Longest answer a regular expression is evaluated against (a guard against slow patterns).
 MAX_REGEX_ANSWER = 500
+#: Seconds one author pattern may run against one answer; a pattern that backtracks
+#: catastrophically stops there and the answer counts as not matching (and is logged).
+REGEX_TIMEOUT = 0.25
+
+log = logging.getLogger(__name__)
 #: Longest numeric answer that is parsed at all.
 MAX_NUMERIC_ANSWER = 64
 #: Absolute tolerance added to every numeric comparison (floating-point noise).
 NUMERIC_EPSILON = 1e-9
 
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+_REGEX_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL,
+                "x": regex.VERBOSE}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -106,14 +115,24 @@ def parse_number(text: Any) -> float | None:
 
 
 @lru_cache(maxsize=512)
-def _compile(pattern: str, flags: str) -> re.Pattern[str] | None:
+def _compile(pattern: str, flags: str) -> regex.Pattern | None:
+    """Compile an author's answer pattern with the `regex` engine, which can time out."""
     bits = 0
     for letter in flags:
         bits |= _REGEX_FLAGS.get(letter.lower(), 0)
     try:
-        return re.compile(pattern, bits)
-    except (re.error, RecursionError, OverflowError):
+        return regex.compile(pattern, bits)
+    except (regex.error, RecursionError, OverflowError):
         return None
+
+
+def _fullmatch(compiled: regex.Pattern, text: str) -> bool:
+    try:
+        return compiled.fullmatch(text, timeout=REGEX_TIMEOUT) is not None
+    except TimeoutError:
+        log.warning("answer pattern /%s/ timed out on a %d-character answer; counted as wrong",
+                    compiled.pattern, len(text))
+        return False
 
 
 def _number(value: Any) -> float | None:
@@ -194,7 +213,7 @@ def _fraction_text(question: dict, response: Any) -> float:
         if isinstance(pattern, str) and len(trimmed) <= MAX_REGEX_ANSWER:
             flags = entry.get("flags")
             compiled = _compile(pattern, flags if isinstance(flags, str) else "")
-            if compiled is not None and compiled.fullmatch(trimmed):
+            if compiled is not None and _fullmatch(compiled, trimmed):
                 return 1.0
     return 0.0
 
