@@ -24,6 +24,7 @@ ACCESS: list[tuple[str, str]] = [
     ("/admin/users", "admin"),
     ("/admin/users/{user_id}", "admin"),
     ("/admin/outbox", "admin"),
+    ("/admin/cohorts", "registrar"),
 ]
 
 #: Pages anyone may open, signed in or not.

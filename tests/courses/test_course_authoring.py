@@ -5,38 +5,25 @@ import io
 import re
 import zipfile
 from datetime import timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import yaml
-from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.courses import services
 from lms.courses.models import Course, CourseRevision, Item, ItemRevision
 from lms.extensions import db
+from tests.builders import (
+    BARE_QUIZ_MD,
+    PNG,
+    basic_course,
+    client_for,
+    count,
+    lesson,
+    tags_of,
+    text_of,
+)
 
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
-
-QUIZ_MD = """\
----
-type: quiz
-title: Basics check
----
-
-## Two plus two?
-= 4
-"""
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 OWNER = "owner@example.org"
 
 EVIL_MARKDOWN = """\
@@ -65,49 +52,11 @@ Hello <script>alert('script')</script> world.
 """
 
 
-def course_md(code: str, **meta) -> str:
-    fm = {"code": code, "title": f"Course {code}", "summary": f"About {code}.", "ce_hours": 2,
-          "ce_category": "equity", "level": "introductory", "instructors": [OWNER], **meta}
-    return "---\n" + yaml.safe_dump(fm, sort_keys=False) + "---\n\nOverview.\n"
-
-
-def lesson(title: str, body: str = "Some lesson text.") -> str:
-    return f"---\ntitle: {title}\n---\n\n{body}\n"
-
-
-def basic_course(code: str = "C-1", **meta) -> dict[str, str | bytes]:
-    return {
-        "course.md": course_md(code, **meta),
-        "01-welcome.md": lesson("Welcome", "Hello. ![map](assets/map.png)"),
-        "02-basics/module.md": "---\ntitle: The basics\n---\n",
-        "02-basics/01-first.md": lesson("First steps", "Line one.\n\nLine two."),
-        "02-basics/02-check.md": QUIZ_MD,
-        "assets/map.png": PNG,
-    }
-
-
-def write_tree(root: Path, courses: dict[str, dict[str, str | bytes]]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-    for dirname, files in courses.items():
-        for rel, content in files.items():
-            path = root / dirname / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-    return root
-
-
 @pytest.fixture
-def tree(app, tmp_path, now):
+def tree(setup):
     """A course C-1 (instructor owner@example.org) imported from tmp_path/courses."""
-    app.config["FROZEN_NOW"] = now
-    root = write_tree(tmp_path / "courses", {"c1": basic_course("C-1")})
-    app.config["COURSES_DIR"] = str(root)
-    services.import_courses(root, now)
-    return root
+    return setup({"c1": basic_course("C-1", instructors=[OWNER], quiz=BARE_QUIZ_MD,
+                                     first_steps="Line one.\n\nLine two.", wrap_up=False)})
 
 
 @pytest.fixture
@@ -115,41 +64,13 @@ def owner(make_user):
     return make_user("instructor", email=OWNER, name="Olive Owner")
 
 
-def client_for(app, sign_in, user=None):
-    """A fresh client signed in as user (flask.g is shared by the fixture's app context)."""
-    g.pop("_login_user", None)
-    client = app.test_client()
-    if user is not None:
-        sign_in(client, user)
-    return client
-
-
 def item(slug: str) -> Item:
     db.session.expire_all()
     return db.session.scalar(select(Item).where(Item.slug == slug))
 
 
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, attrs))
-
-
 def assert_inert(html: str) -> None:
-    parser = _Tags()
-    parser.feed(html)
-    for tag, attrs in parser.tags:
+    for tag, attrs in tags_of(html):
         assert tag not in {"script", "iframe", "svg", "object", "embed", "style", "base", "meta",
                            "form", "link"}, (tag, html)
         for name, value in attrs:
@@ -329,7 +250,7 @@ def test_a_lesson_edit_can_turn_into_a_quiz(app, tree, owner, sign_in):
 
     client = client_for(app, sign_in, owner)
     client.post("/courses/C-1/items/welcome/edit",
-                data={"source": QUIZ_MD.replace("Basics check", "Welcome quiz"),
+                data={"source": BARE_QUIZ_MD.replace("Basics check", "Welcome quiz"),
                       "base_revision": "1"})
 
     welcome = item("welcome")

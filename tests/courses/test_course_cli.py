@@ -2,74 +2,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.courses.models import Course, CourseRevision, Item, ItemRevision
 from lms.extensions import db
-
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-  climate: {name: Climate Resilience}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
-
-QUIZ_MD = """\
----
-type: quiz
-title: Basics check
----
-
-## Two plus two?
-= 4
-"""
+from tests.builders import BARE_QUIZ_MD, basic_course, count, lesson, write_tree
 
 PROBLEM_LINE = re.compile(r"^(?P<path>[^:\s]+\.(?:md|yml)):(?P<line>\d+): (?P<message>.+)$")
-
-
-def course_md(code: str, **meta) -> str:
-    fm = {"code": code, "title": f"Course {code}", "summary": f"About {code}.", "ce_hours": 2,
-          "ce_category": "equity", "level": "introductory", **meta}
-    return "---\n" + yaml.safe_dump(fm, sort_keys=False) + "---\n\nOverview.\n"
-
-
-def lesson(title: str, body: str = "Some lesson text.") -> str:
-    return f"---\ntitle: {title}\n---\n\n{body}\n"
-
-
-def basic_course(code: str, **meta) -> dict[str, str | bytes]:
-    return {
-        "course.md": course_md(code, **meta),
-        "01-welcome.md": lesson("Welcome", "Hello. ![map](assets/map.png)"),
-        "02-basics/module.md": "---\ntitle: The basics\n---\n",
-        "02-basics/01-first.md": lesson("First steps"),
-        "02-basics/02-check.md": QUIZ_MD,
-        "assets/map.png": b"\x89PNG\r\n\x1a\n",
-    }
-
-
-def write_tree(root: Path, courses: dict[str, dict[str, str | bytes]]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-    for dirname, files in courses.items():
-        for rel, content in files.items():
-            path = root / dirname / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-    return root
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def codes() -> list[str]:
@@ -98,7 +38,7 @@ def test_check_of_a_good_tree_exits_0(app, runner, tmp_path):
 def test_check_prints_every_problem_as_path_line_message_and_exits_1(
         app, runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    bad_quiz = QUIZ_MD + "\n## Pick one\n- (x) A\n- (x) B\n\n## No answers here\n"
+    bad_quiz = BARE_QUIZ_MD + "\n## Pick one\n- (x) A\n- (x) B\n\n## No answers here\n"
     files = basic_course("C-2", prerequisites=["NOPE-9"], ce_category="unknown-cat")
     files["02-basics/02-check.md"] = bad_quiz
     files["01-welcome.md"] = lesson("Welcome", "See ![gone](assets/gone.png).")

@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select
 
 from lms.courses import services
@@ -26,31 +25,19 @@ from lms.courses.models import (
 )
 from lms.courses.signals import item_synced
 from lms.extensions import db
+from tests.builders import (
+    PNG,
+    QUIZ_MD,
+    basic_course,
+    count,
+    course,
+    course_md,
+    item,
+    lesson,
+    write_tree,
+)
 
 REPO = Path(__file__).resolve().parents[2]
-
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-  climate: {name: Climate Resilience}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
-
-QUIZ_MD = """\
----
-type: quiz
-title: Basics check
-passing_score: 50
----
-
-One question.
-
-## Two plus two?
-= 4
-"""
 
 ASSIGNMENT_MD = """\
 ---
@@ -65,52 +52,6 @@ Write a memo.
 |---|---|---|
 | Clarity | clear | unclear |
 """
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
-
-
-def course_md(code: str, title: str | None = None, overview: str = "Overview text.",
-              **meta) -> str:
-    """course.md text: front matter (sensible defaults, overridable) + overview."""
-    fm = {"code": code, "title": title or f"Course {code}", "summary": f"About {code}.",
-          "ce_hours": 2, "ce_category": "equity", "level": "introductory", **meta}
-    return "---\n" + yaml.safe_dump(fm, sort_keys=False) + "---\n\n" + overview + "\n"
-
-
-def lesson(title: str, body: str = "Some lesson text.") -> str:
-    return f"---\ntitle: {title}\n---\n\n{body}\n"
-
-
-def basic_course(code: str = "C-1", **meta) -> dict[str, str | bytes]:
-    """A course with a top-level lesson, a module (lesson + quiz), a last lesson and an asset."""
-    return {
-        "course.md": course_md(code, **meta),
-        "01-welcome.md": lesson("Welcome", "Hello. ![map](assets/map.png)"),
-        "02-basics/module.md": "---\ntitle: The basics\nsummary: First things.\n---\n",
-        "02-basics/01-first.md": lesson("First steps"),
-        "02-basics/02-check.md": QUIZ_MD,
-        "03-wrap-up.md": lesson("Wrap up"),
-        "assets/map.png": PNG,
-    }
-
-
-def write_tree(root: Path, courses: dict[str, dict[str, str | bytes]]) -> Path:
-    """Write program.yml and each course folder {dirname: {relative path: content}}."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-    for dirname, files in courses.items():
-        for rel, content in files.items():
-            path = root / dirname / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-    return root
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def snapshot() -> dict:
@@ -127,15 +68,6 @@ def snapshot() -> dict:
         "item_revisions": count(ItemRevision),
         "assets": sorted((a.path, a.content_hash) for a in db.session.scalars(select(CourseAsset))),
     }
-
-
-def course(code: str) -> Course:
-    return db.session.scalar(select(Course).where(Course.code == code))
-
-
-def item(code: str, slug: str) -> Item:
-    return db.session.scalar(select(Item).join(Course).where(Course.code == code,
-                                                             Item.slug == slug))
 
 
 # ---------------------------------------------------------------- first import

@@ -7,75 +7,26 @@ visited once beforehand, so both measurements see the same warm state.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 from sqlalchemy import select
 
-from lms.courses import services
 from lms.courses.models import Course, Enrolment, Item, ItemProgress
 from lms.extensions import db
+from tests.builders import BARE_QUIZ_MD, course_md, lesson
 
 N = 3
-
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-  climate: {name: Climate Resilience}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
-
-QUIZ_MD = """\
----
-type: quiz
-title: Check
----
-
-## Two plus two?
-= 4
-"""
 
 
 def course_files(code: str, lessons: int, **meta) -> dict[str, str]:
     """A course of `lessons` lessons: half at the top level, half in a module, then a quiz."""
-    fm = {"code": code, "title": f"Course {code}", "summary": f"About {code}.", "ce_hours": 1,
-          "ce_category": "equity", "level": "introductory", **meta}
-    files = {"course.md": "---\n" + yaml.safe_dump(fm, sort_keys=False) + "---\n\nOverview.\n",
+    files = {"course.md": course_md(code, ce_hours=1, **meta),
              "50-part/module.md": "---\ntitle: A part\n---\n",
-             "90-check.md": QUIZ_MD}
+             "90-check.md": BARE_QUIZ_MD}
     for n in range(1, lessons + 1):
         folder = "" if n <= lessons // 2 else "50-part/"
-        body = f"## Heading {n}\n\nText of lesson {n}.\n\n- [x] a task\n"
-        files[f"{folder}{n:02d}-lesson-{n}.md"] = f"---\ntitle: Lesson {n}\n---\n\n{body}"
+        body = f"## Heading {n}\n\nText of lesson {n}.\n\n- [x] a task"
+        files[f"{folder}{n:02d}-lesson-{n}.md"] = lesson(f"Lesson {n}", body)
     return files
-
-
-def write_tree(root: Path, courses: dict[str, dict[str, str]]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-    for dirname, files in courses.items():
-        for rel, content in files.items():
-            path = root / dirname / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def importer(app, tmp_path, now):
-    app.config["FROZEN_NOW"] = now
-    root = tmp_path / "courses"
-    app.config["COURSES_DIR"] = str(root)
-
-    def do(courses: dict[str, dict[str, str]]) -> None:
-        write_tree(root, courses)
-        services.import_courses(root, now)
-
-    return do
 
 
 @pytest.fixture
@@ -122,7 +73,7 @@ def assert_same(small: tuple[int, list[str]], large: tuple[int, list[str]]) -> N
 
 @pytest.mark.parametrize("role", ["anonymous", "learner", "instructor", "admin"])
 def test_catalogue_queries_do_not_grow_with_courses(
-        app, importer, measure, make_user, sign_in, now, role):
+        app, setup, measure, make_user, sign_in, now, role):
     client = app.test_client()
     user_id = None
     if role != "anonymous":
@@ -136,13 +87,13 @@ def test_catalogue_queries_do_not_grow_with_courses(
                                           published=bool(n % 3))
                 for n in range(start, stop)}
 
-    importer(courses(0, N))
+    setup(courses(0, N))
     if user_id:
         enrol_with_progress(user_id, course_ids(), now, 1)
     client.get("/courses")
     small = measure(client, "/courses")
 
-    importer(courses(N, 3 * N))
+    setup(courses(N, 3 * N))
     if user_id:
         known = set(db.session.scalars(select(Enrolment.course_id)
                                        .where(Enrolment.user_id == user_id)))
@@ -156,8 +107,8 @@ def test_catalogue_queries_do_not_grow_with_courses(
 
 
 def test_catalogue_queries_do_not_grow_with_other_learners(
-        app, importer, measure, make_user, sign_in, now):
-    importer({f"c{n}": course_files(f"C-{n}", 2) for n in range(N)})
+        app, setup, measure, make_user, sign_in, now):
+    setup({f"c{n}": course_files(f"C-{n}", 2) for n in range(N)})
     learner = make_user()
     client = app.test_client()
     sign_in(client, learner)
@@ -180,9 +131,9 @@ def test_catalogue_queries_do_not_grow_with_other_learners(
 
 @pytest.mark.parametrize("enrolled", [True, False])
 def test_lesson_page_queries_do_not_grow_with_lessons(
-        app, importer, measure, make_user, sign_in, now, enrolled):
-    importer({"small": course_files("SMALL", 2 * N, instructors=["owner@example.org"]),
-              "large": course_files("LARGE", 6 * N, instructors=["owner@example.org"])})
+        app, setup, measure, make_user, sign_in, now, enrolled):
+    setup({"small": course_files("SMALL", 2 * N, instructors=["owner@example.org"]),
+           "large": course_files("LARGE", 6 * N, instructors=["owner@example.org"])})
     user = make_user() if enrolled else make_user("instructor", email="owner@example.org")
     client = app.test_client()
     sign_in(client, user)
@@ -203,8 +154,8 @@ def test_lesson_page_queries_do_not_grow_with_lessons(
 
 
 def test_lesson_page_queries_do_not_grow_with_learners(
-        app, importer, measure, make_user, sign_in, now):
-    importer({"c": course_files("C-1", 4)})
+        app, setup, measure, make_user, sign_in, now):
+    setup({"c": course_files("C-1", 4)})
     learner = make_user()
     client = app.test_client()
     sign_in(client, learner)
@@ -224,12 +175,12 @@ def test_lesson_page_queries_do_not_grow_with_learners(
 
 
 def test_course_page_queries_do_not_grow_with_lessons_or_prerequisites(
-        app, importer, measure, make_user, sign_in, now):
+        app, setup, measure, make_user, sign_in, now):
     prereqs = {f"p{n}": course_files(f"P-{n}", 1) for n in range(3 * N)}
-    importer({**prereqs,
-              "small": course_files("SMALL", 2 * N, prerequisites=[f"P-{n}" for n in range(N)]),
-              "large": course_files("LARGE", 6 * N,
-                                    prerequisites=[f"P-{n}" for n in range(3 * N)])})
+    setup({**prereqs,
+           "small": course_files("SMALL", 2 * N, prerequisites=[f"P-{n}" for n in range(N)]),
+           "large": course_files("LARGE", 6 * N,
+                                 prerequisites=[f"P-{n}" for n in range(3 * N)])})
     learner = make_user()
     client = app.test_client()
     sign_in(client, learner)
@@ -240,8 +191,8 @@ def test_course_page_queries_do_not_grow_with_lessons_or_prerequisites(
 
 
 def test_dashboard_queries_do_not_grow_with_enrolments(
-        app, importer, measure, make_user, sign_in, now):
-    importer({f"c{n}": course_files(f"C-{n}", 2) for n in range(3 * N)})
+        app, setup, measure, make_user, sign_in, now):
+    setup({f"c{n}": course_files(f"C-{n}", 2) for n in range(3 * N)})
     learner = make_user()
     client = app.test_client()
     sign_in(client, learner)

@@ -4,44 +4,27 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
-from pathlib import Path
 
-import pytest
-import yaml
 from flask import g
 from sqlalchemy import func, select
 
 from lms import markdown
 from lms.courses import services
-from lms.courses.models import Course, Enrolment, Item, ItemProgress
+from lms.courses.models import Enrolment, ItemProgress
 from lms.courses.signals import course_completed
 from lms.extensions import db
-
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-  climate: {name: Climate Resilience}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
-
-QUIZ_MD = """\
----
-type: quiz
-title: Basics check
-passing_score: 50
----
-
-One question.
-
-## Two plus two?
-= 4
-"""
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+from tests import builders
+from tests.builders import (
+    PNG,
+    client_for,
+    course,
+    course_md,
+    item,
+    lesson,
+    tags_of,
+    text_of,
+    write_tree,
+)
 
 RICH_LESSON = """\
 ---
@@ -110,109 +93,20 @@ Hello <script>alert('script')</script> world.
 """
 
 
-def course_md(code: str, title: str | None = None, overview: str = "Overview text.",
-              **meta) -> str:
-    fm = {"code": code, "title": title or f"Course {code}", "summary": f"About {code}.",
-          "ce_hours": 2, "ce_category": "equity", "level": "introductory", **meta}
-    return "---\n" + yaml.safe_dump(fm, sort_keys=False) + "---\n\n" + overview + "\n"
-
-
-def lesson(title: str, body: str = "Some lesson text.") -> str:
-    return f"---\ntitle: {title}\n---\n\n{body}\n"
-
-
 def basic_course(code: str = "C-1", **meta) -> dict[str, str | bytes]:
-    """welcome, basics/first, basics/check (quiz), wrap-up; assets map.png, worksheet.pdf."""
-    return {
-        "course.md": course_md(code, **meta),
-        "01-welcome.md": lesson("Welcome", "Hello. ![map](assets/map.png)"),
-        "02-basics/module.md": "---\ntitle: The basics\nsummary: First things.\n---\n",
-        "02-basics/01-first.md": lesson("First steps"),
-        "02-basics/02-check.md": QUIZ_MD,
-        "03-wrap-up.md": lesson("Wrap up"),
-        "assets/map.png": PNG,
-        "assets/worksheet.pdf": b"%PDF-1.4 worksheet",
-    }
-
-
-def write_tree(root: Path, courses: dict[str, dict[str, str | bytes]]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-    for dirname, files in courses.items():
-        for rel, content in files.items():
-            path = root / dirname / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def setup(app, tmp_path, now):
-    """Import courses: setup({dirname: files}); the app's clock and COURSES_DIR point here."""
-    app.config["FROZEN_NOW"] = now
-    root = tmp_path / "courses"
-    app.config["COURSES_DIR"] = str(root)
-
-    def do(courses: dict[str, dict[str, str | bytes]]) -> Path:
-        write_tree(root, courses)
-        services.import_courses(root, now)
-        return root
-
-    return do
-
-
-def client_for(app, sign_in, user=None):
-    """A fresh test client signed in as user (or anonymous).
-
-    The shared `app` fixture keeps one app context pushed for the whole test, so every request
-    shares flask.g, where Flask-Login caches the current user: forget it before switching.
-    """
-    g.pop("_login_user", None)
-    client = app.test_client()
-    if user is not None:
-        sign_in(client, user)
-    return client
-
-
-def course(code: str) -> Course:
-    return db.session.scalar(select(Course).where(Course.code == code))
-
-
-def item(code: str, slug: str) -> Item:
-    return db.session.scalar(select(Item).join(Course).where(Course.code == code,
-                                                             Item.slug == slug))
+    """The shared basic course with a second asset: welcome, basics/first, basics/check (quiz),
+    wrap-up; assets map.png, worksheet.pdf."""
+    return builders.basic_course(code, worksheet=True, **meta)
 
 
 def enrol(user, code: str, now) -> Enrolment:
     return services.enrol(user, course(code), now)
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def prose(page: str) -> str:
     """The lesson body of an item page (between the prose div and the prev/next nav)."""
     body = page.split('<div class="prose">', 1)[1].split('<nav class="prev-next"', 1)[0]
     return body.split('<form method="post" action="/courses/', 1)[0]
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, attrs))
-
-
-def tags_of(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
-    parser = _Tags()
-    parser.feed(html)
-    return parser.tags
 
 
 def assert_inert(html: str) -> None:

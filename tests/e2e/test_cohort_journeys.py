@@ -4,10 +4,7 @@ quiz's results by that cohort.
 """
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -17,23 +14,10 @@ from lms.community.models import CohortMember
 from lms.courses import services as courses
 from lms.extensions import db
 from lms.quizzes import services as quizzes
+from tests.e2e import journey_helpers as jh
 
 pytestmark = pytest.mark.e2e
 
-
-def _load_helpers():
-    """tests/e2e/journey_helpers.py, loaded by path (tests is not a package here)."""
-    name = "e2e_journey_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("journey_helpers.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-jh = _load_helpers()
 
 QUESTION = """\
 ## The Protocol applies only to new construction. {id=tf}

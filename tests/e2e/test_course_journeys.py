@@ -8,32 +8,16 @@ made with the shared `make_user` factory and sign in through the real sign-in pa
 """
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from lms.courses import services as courses
+from tests.e2e import journey_helpers as jh
 
 pytestmark = pytest.mark.e2e
 
-
-def _load_helpers():
-    """tests/e2e/journey_helpers.py, loaded by path (tests is not a package here)."""
-    name = "e2e_journey_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("journey_helpers.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-jh = _load_helpers()
 
 EQUITY = "JC-T1"
 EQUITY_TITLE = "Neighbourhood Equity Basics"

@@ -9,11 +9,8 @@ through the real sign-in page.
 """
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,23 +19,10 @@ from sqlalchemy import select
 from lms.courses import services as courses
 from lms.extensions import db
 from lms.quizzes.models import Attempt
+from tests.e2e import journey_helpers as jh
 
 pytestmark = pytest.mark.e2e
 
-
-def _load_helpers():
-    """tests/e2e/journey_helpers.py, loaded by path (tests is not a package here)."""
-    name = "e2e_journey_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("journey_helpers.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-jh = _load_helpers()
 
 CODE = "JC-Q1"
 

@@ -22,6 +22,7 @@ from lms.quizzes.grading import (
     review_payload,
     score_response,
 )
+from tests.builders import correct_response
 
 # --------------------------------------------------------------------------- builders
 
@@ -667,18 +668,13 @@ def question_and_response(draw):
 
 
 def perfect_response(q: dict):
+    """A full-marks response, numbers and text written loosely (decimal comma, case, spaces)."""
     t = q["type"]
-    if t in ("single", "truefalse"):
-        return next(o["id"] for o in q["options"] if o["correct"])
-    if t == "multiple":
-        return [o["id"] for o in q["options"] if o["correct"]]
     if t == "numeric":
         return repr(q["numeric"][0]["value"]).replace(".", ",")
     if t == "text":
         return "  " + q["accepted"][0]["text"].lower() + " "
-    if t == "matching":
-        return {p["id"]: p["right_id"] for p in q["pairs"]}
-    return [i["id"] for i in q["items"]]
+    return correct_response(q)
 
 
 @given(question_and_response())

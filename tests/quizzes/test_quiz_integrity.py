@@ -12,28 +12,27 @@ import re
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.courses import services as courses
-from lms.courses.models import Course, Item, ItemProgress
+from lms.courses.models import ItemProgress
 from lms.extensions import db
 from lms.quizzes import grading, services
 from lms.quizzes.models import Attempt, Quiz
+from tests.builders import (
+    choice_questions,
+    correct_response,
+    count,
+    install,
+    item_url,
+    latest_attempt,
+    quiz_md,
+    response_fields,
+)
 
-# --------------------------------------------------------------------------- course builder
-
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
+# --------------------------------------------------------------------------- quiz and helpers
 
 #: Every secret in this quiz is a unique marker; none may reach a learner before submitting.
 MARKERS = [
@@ -96,61 +95,6 @@ MARKED = """\
 """
 
 
-def choice_questions(n: int) -> str:
-    return "\n".join(f"## Question number {k}? {{id=q{k}}}\n- (x) Good {k}\n- ( ) Bad {k}\n"
-                     for k in range(1, n + 1))
-
-
-def quiz_md(body: str = MARKED, **settings) -> str:
-    front = {"type": "quiz", "title": "Check", **settings}
-    return "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nRead carefully.\n\n" + body
-
-
-def install(tmp_path: Path, now, quiz_text: str, code: str = "Q-1") -> Quiz:
-    """Write program.yml and a course with one quiz item (slug `check`); import it."""
-    root = tmp_path / "courses"
-    folder = root / code.lower()
-    folder.mkdir(parents=True, exist_ok=True)
-    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-    front = {"code": code, "title": f"Course {code}", "summary": "About quizzes.",
-             "ce_hours": 1, "ce_category": "equity", "instructors": ["teach@example.org"]}
-    (folder / "course.md").write_text(
-        "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nOverview.\n", encoding="utf-8")
-    (folder / "01-check.md").write_text(quiz_text, encoding="utf-8")
-    courses.import_courses(root, now)
-    return db.session.scalar(select(Quiz).join(Item, Item.id == Quiz.item_id)
-                             .join(Course, Course.id == Item.course_id)
-                             .where(Course.code == code))
-
-
-def correct_response(q: dict):
-    kind = q["type"]
-    if kind in ("single", "truefalse"):
-        return next(o["id"] for o in q["options"] if o["correct"])
-    if kind == "multiple":
-        return [o["id"] for o in q["options"] if o["correct"]]
-    if kind == "numeric":
-        return f"{q['numeric'][0]['value']:g}"
-    if kind == "text":
-        return next(a["text"] for a in q["accepted"] if "text" in a)
-    if kind == "matching":
-        return {p["id"]: p["right_id"] for p in q["pairs"]}
-    return [i["id"] for i in q["items"]]
-
-
-def response_fields(q: dict, response) -> dict:
-    """The attempt-page form fields that carry `response` for question dict `q`."""
-    key = q["key"]
-    fields: dict = {f"present-{key}": "1"}
-    if q["type"] == "matching":
-        fields.update({f"q-{key}-{left}": right for left, right in response.items()})
-    elif q["type"] == "ordering":
-        fields.update({f"q-{key}-{i}": str(rank) for rank, i in enumerate(response, start=1)})
-    else:
-        fields[f"q-{key}"] = response
-    return fields
-
-
 def form_for(attempt: Attempt, keys: set[str] | None = None, wrong: bool = False,
              wrong_typed: bool = False) -> dict:
     """Form data answering `keys` (all when None) right, or wrong; `wrong_typed`: only the
@@ -168,56 +112,6 @@ def form_for(attempt: Attempt, keys: set[str] | None = None, wrong: bool = False
     return data
 
 
-class Browser:
-    """A test client whose every request runs in its own app context (own session and `g`)."""
-
-    def __init__(self, app):
-        self.app = app
-        self.client = app.test_client()
-
-    def open(self, method: str, url: str, **kw):
-        db.session.commit()
-        with self.app.app_context():
-            response = self.client.open(url, method=method, **kw)
-        db.session.expire_all()
-        return response
-
-    def get(self, url: str, **kw):
-        return self.open("GET", url, **kw)
-
-    def post(self, url: str, **kw):
-        return self.open("POST", url, **kw)
-
-
-@pytest.fixture
-def learner_in(app, make_user, sign_in, now):
-    """learner_in(quiz) -> (browser, user): an enrolled learner signed in on their own client."""
-    app.config["FROZEN_NOW"] = now
-
-    def make(quiz: Quiz):
-        user = make_user()
-        courses.enrol(user, quiz.item.course, now)
-        browser = Browser(app)
-        sign_in(browser, user)
-        return browser, user
-
-    return make
-
-
-def item_url(quiz: Quiz) -> str:
-    return f"/courses/{quiz.item.course.code}/items/{quiz.item.slug}"
-
-
-def latest_attempt(quiz: Quiz, user) -> Attempt:
-    return services.load_attempt(db.session.scalar(
-        select(Attempt.id).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
-        .order_by(Attempt.number.desc()).limit(1)))
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
 def assert_nothing_secret(text: str, where: str) -> None:
     for marker in MARKERS:
         assert marker not in text, f"{marker} leaked in {where}"
@@ -233,7 +127,7 @@ def assert_nothing_secret(text: str, where: str) -> None:
 @pytest.mark.parametrize("settings", [{}, {"shuffle": True}, {"exam": True}])
 def test_nothing_sent_before_submitting_reveals_an_answer(app, tmp_path, now, learner_in,
                                                           settings):
-    quiz = install(tmp_path, now, quiz_md(**settings))
+    quiz = install(tmp_path, now, quiz_md(MARKED, **settings))
     browser, learner = learner_in(quiz)
     sent: list[tuple[str, str]] = []
 
@@ -275,7 +169,8 @@ def test_nothing_sent_before_submitting_reveals_an_answer(app, tmp_path, now, le
 
 
 def test_the_item_page_does_not_list_the_question_pool(app, tmp_path, now, learner_in):
-    quiz = install(tmp_path, now, quiz_md(choice_questions(6), draw=2, exam=True))
+    pool = choice_questions(6, stem="Question number {k}?")  # the stems looked for below
+    quiz = install(tmp_path, now, quiz_md(pool, draw=2, exam=True))
     browser, learner = learner_in(quiz)
     page = browser.get(item_url(quiz)).get_data(as_text=True)
     assert "6 questions" not in page and "2 questions drawn from a bank of 6" in page
@@ -292,7 +187,7 @@ def test_the_item_page_does_not_list_the_question_pool(app, tmp_path, now, learn
                                       {"exam": True}])
 def test_results_reveal_answers_only_as_the_policy_allows(app, tmp_path, now, learner_in,
                                                           settings):
-    quiz = install(tmp_path, now, quiz_md(**settings))
+    quiz = install(tmp_path, now, quiz_md(MARKED, **settings))
     browser, learner = learner_in(quiz)
     browser.post(f"/quiz/{quiz.id}/start", data={"honour": "y"})
     attempt = latest_attempt(quiz, learner)
@@ -310,7 +205,8 @@ def test_results_reveal_answers_only_as_the_policy_allows(app, tmp_path, now, le
 def test_after_close_hides_answers_while_another_attempt_can_start(app, tmp_path, now,
                                                                   learner_in):
     """Passing does not close a quiz that may be retaken: showing the answers would help."""
-    quiz = install(tmp_path, now, quiz_md(review="after_close", attempts=2, passing_score=50))
+    quiz = install(tmp_path, now,
+                   quiz_md(MARKED, review="after_close", attempts=2, passing_score=50))
     browser, learner = learner_in(quiz)
     browser.post(f"/quiz/{quiz.id}/start")
     first = latest_attempt(quiz, learner)
@@ -333,7 +229,7 @@ def test_after_close_hides_answers_while_another_attempt_can_start(app, tmp_path
 
 def test_after_submit_review_does_show_the_markers(app, tmp_path, now, learner_in):
     """The control for the tests above: the markers do reach the page when allowed."""
-    quiz = install(tmp_path, now, quiz_md(review="after_submit"))
+    quiz = install(tmp_path, now, quiz_md(MARKED, review="after_submit"))
     browser, learner = learner_in(quiz)
     browser.post(f"/quiz/{quiz.id}/start")
     attempt = latest_attempt(quiz, learner)
@@ -349,7 +245,7 @@ def test_after_submit_review_does_show_the_markers(app, tmp_path, now, learner_i
 
 
 def test_two_submit_posts_grade_once(app, tmp_path, now, learner_in, monkeypatch):
-    quiz = install(tmp_path, now, quiz_md(passing_score=50))
+    quiz = install(tmp_path, now, quiz_md(MARKED, passing_score=50))
     browser, learner = learner_in(quiz)
     browser.post(f"/quiz/{quiz.id}/start")
     attempt = latest_attempt(quiz, learner)
@@ -408,7 +304,7 @@ def _race(app, workers: int, job) -> list:
 def test_concurrent_submits_grade_once(app, backend, tmp_path, now, make_user, monkeypatch):
     if backend["name"] != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so two workers cannot race")
-    quiz = install(tmp_path, now, quiz_md(passing_score=50))
+    quiz = install(tmp_path, now, quiz_md(MARKED, passing_score=50))
     learner = make_user()
     enrolment = courses.enrol(learner, quiz.item.course, now)
     attempt = services.start_attempt(quiz, learner, enrolment, now)
@@ -517,7 +413,7 @@ def test_answers_for_another_learners_attempt_are_refused(app, tmp_path, now, le
 
 
 def test_forged_values_are_stored_as_sent_and_score_nothing(app, tmp_path, now, learner_in):
-    quiz = install(tmp_path, now, quiz_md())
+    quiz = install(tmp_path, now, quiz_md(MARKED))
     browser, learner = learner_in(quiz)
     browser.post(f"/quiz/{quiz.id}/start")
     attempt = latest_attempt(quiz, learner)

@@ -8,148 +8,24 @@ server enforces them on stored attempts.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select
 
 from lms.courses import services as courses
-from lms.courses.models import Course, Enrolment, Item, ItemProgress
+from lms.courses.models import Enrolment, ItemProgress
 from lms.errors import PermissionDenied, ValidationError
 from lms.extensions import db
 from lms.quizzes import grading, services
 from lms.quizzes.models import Accommodation, Attempt, Quiz
+from tests.builders import choice_questions, correct_response, install, quiz_md, wrong_response
 
-# --------------------------------------------------------------------------- course builder
-
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
-
-#: One question of every type; 8 points in all (the multiple-choice question is worth 2).
-ALL_TYPES = """\
-## Pick the two pillars {id=multi points=2 tags=pillars}
-- [x] Racial Equity
-- [x] Climate Resilience
-- [ ] Land value growth
-
-## The Protocol applies only to new construction. {id=tf tags=pillars}
-- ( ) True
-- (x) False
-
-## Who relaunched the framework? {id=single tags=history}
-- (x) Partnership for Southern Equity
-- ( ) A city planning department
-- ( ) A national developer
-
-## How many CE hours per cycle? {id=num tags=history}
-= 30 ± 1
-
-## What does a land trust hold? {id=txt}
-= land
-= /^(the )?land$/i
-
-## Match each Commitment. {id=match}
-- Mobility => Getting around
-- Wellbeing => Health and safety
-- Belonging => Civic life
-
-## Put the phases in order. {id=ord}
-1. Formation
-2. Roadmap
-3. Performance
-"""
-
-
-def choice_questions(n: int, tag: str | None = None, prefix: str = "q") -> str:
-    """n single-choice questions keyed <prefix>1.. with four options, 'Right k' correct."""
-    out = []
-    for k in range(1, n + 1):
-        attrs = f"id={prefix}{k}" + (f" tags={tag}" if tag else "")
-        out.append(f"## Question {prefix} number {k}? {{{attrs}}}\n"
-                   f"- (x) Right {prefix}{k}\n- ( ) Wrong A {prefix}{k}\n"
-                   f"- ( ) Wrong B {prefix}{k}\n- ( ) Wrong C {prefix}{k}\n")
-    return "\n".join(out)
-
-
-def quiz_md(body: str = ALL_TYPES, **settings) -> str:
-    front = {"type": "quiz", "title": "Check", **settings}
-    return "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nRead carefully.\n\n" + body
-
-
-def write_course(root: Path, quiz_text: str, code: str = "Q-1",
-                 instructors: tuple[str, ...] = ("teach@example.org",)) -> Path:
-    """Write program.yml and a course folder with one quiz item (slug `check`)."""
-    folder = root / code.lower()
-    folder.mkdir(parents=True, exist_ok=True)
-    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-    front = {"code": code, "title": f"Course {code}", "summary": "About quizzes.",
-             "ce_hours": 1, "ce_category": "equity", "instructors": list(instructors)}
-    (folder / "course.md").write_text(
-        "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nOverview.\n", encoding="utf-8")
-    (folder / "01-check.md").write_text(quiz_text, encoding="utf-8")
-    return root
-
-
-def install(tmp_path: Path, now, quiz_text: str, code: str = "Q-1", **kw) -> Quiz:
-    root = write_course(tmp_path / "courses", quiz_text, code, **kw)
-    courses.import_courses(root, now)
-    return quiz_of(code)
-
-
-def quiz_of(code: str) -> Quiz:
-    return db.session.scalar(select(Quiz).join(Item, Item.id == Quiz.item_id)
-                             .join(Course, Course.id == Item.course_id)
-                             .where(Course.code == code))
+# --------------------------------------------------------------------------- helpers
 
 
 def enrolled(make_user, quiz: Quiz, now, **kw):
     user = make_user(**kw)
     return user, courses.enrol(user, quiz.item.course, now)
-
-
-def correct_response(q: dict):
-    """The response that earns full marks for a question dict (as stored in a version)."""
-    kind = q["type"]
-    if kind in ("single", "truefalse"):
-        return next(o["id"] for o in q["options"] if o["correct"])
-    if kind == "multiple":
-        return [o["id"] for o in q["options"] if o["correct"]]
-    if kind == "numeric":
-        return f"{q['numeric'][0]['value']:g}"
-    if kind == "text":
-        return next(a["text"] for a in q["accepted"] if "text" in a)
-    if kind == "matching":
-        return {p["id"]: p["right_id"] for p in q["pairs"]}
-    if kind == "ordering":
-        return [i["id"] for i in q["items"]]
-    raise AssertionError(kind)
-
-
-def wrong_response(q: dict):
-    """A well-formed response that earns nothing."""
-    kind = q["type"]
-    if kind in ("single", "truefalse"):
-        return next(o["id"] for o in q["options"] if not o["correct"])
-    if kind == "multiple":
-        return [o["id"] for o in q["options"] if not o["correct"]]
-    if kind == "numeric":
-        return "-12345"
-    if kind == "text":
-        return "nothing like it"
-    if kind == "matching":
-        rights = [p["right_id"] for p in q["pairs"]]
-        return {p["id"]: rights[(i + 1) % len(rights)] for i, p in enumerate(q["pairs"])}
-    if kind == "ordering":
-        ids = [i["id"] for i in q["items"]]
-        return ids[1:] + ids[:1] if len(ids) > 2 else list(reversed(ids))
-    raise AssertionError(kind)
 
 
 def drawn(attempt: Attempt) -> dict[str, dict]:

@@ -10,23 +10,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select
 
 from lms.courses import services as courses
-from lms.courses.models import Course, Item
+from lms.courses.models import Item
 from lms.extensions import db
 from lms.quizzes import services
 from lms.quizzes.models import Attempt, Question, QuestionVersion, Quiz
-
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
+from tests import builders
+from tests.builders import quiz_of, write_course
 
 V1 = """\
 ## Which city hosted the first district? {id=city}
@@ -56,9 +48,9 @@ V2 = """\
 """
 
 
-def quiz_md(body: str, **settings) -> str:
-    front = {"type": "quiz", "title": "Check", "passing_score": 50, **settings}
-    return "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nRead carefully.\n\n" + body
+def quiz_md(body: str, passing_score: int = 50, **settings) -> str:
+    """builders.quiz_md, with a passing score of 50 unless given."""
+    return builders.quiz_md(body, passing_score=passing_score, **settings)
 
 
 class Tree:
@@ -66,23 +58,12 @@ class Tree:
 
     def __init__(self, root: Path, code: str = "Q-1"):
         self.root, self.code = root, code
-        folder = root / code.lower()
-        folder.mkdir(parents=True, exist_ok=True)
-        (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-        front = {"code": code, "title": f"Course {code}", "summary": "About quizzes.",
-                 "ce_hours": 1, "ce_category": "equity", "instructors": ["teach@example.org"]}
-        (folder / "course.md").write_text(
-            "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nOverview.\n",
-            encoding="utf-8")
-        self.quiz_path = folder / "01-check.md"
 
     def publish(self, text: str, now) -> Quiz:
-        self.quiz_path.write_text(text, encoding="utf-8")
+        write_course(self.root, text, self.code)
         courses.import_courses(self.root, now)
         db.session.expire_all()
-        return db.session.scalar(select(Quiz).join(Item, Item.id == Quiz.item_id)
-                                 .join(Course, Course.id == Item.course_id)
-                                 .where(Course.code == self.code))
+        return quiz_of(self.code)
 
 
 @pytest.fixture

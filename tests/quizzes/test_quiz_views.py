@@ -1,8 +1,8 @@
 """Quiz pages through the test client: taking a quiz, exams, review, instructor pages.
 
 Time is frozen with ``app.config["FROZEN_NOW"]``. Each request runs in its own app context
-(see ``Browser``), so every client has its own signed-in user and database session, as in
-production.
+(see ``FreshContextClient`` in tests/conftest.py), so every client has its own signed-in user
+and database session, as in production.
 """
 from __future__ import annotations
 
@@ -11,143 +11,28 @@ import io
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-import yaml
-from sqlalchemy import func, select
+from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from lms.courses import services as courses
-from lms.courses.models import Course, Item, ItemProgress
+from lms.courses.models import ItemProgress
 from lms.extensions import db
 from lms.quizzes import services
 from lms.quizzes.models import Accommodation, Attempt, Quiz
+from tests.builders import (
+    choice_questions,
+    correct_response,
+    count,
+    install,
+    item_url,
+    latest_attempt,
+    quiz_md,
+    response_fields,
+    wrong_response,
+)
 
-# --------------------------------------------------------------------------- course builder
-
-PROGRAM_YML = """\
-credential: {name: Test Credential, abbreviation: TC, id_prefix: TC}
-categories:
-  equity: {name: Racial Equity}
-maintenance:
-  cycle: {length_months: 24, anchor: earned}
-  hours_per_cycle: 30
-"""
-
-#: One question of every type; 8 points in all (the multiple-choice question is worth 2).
-ALL_TYPES = """\
-## Pick the two pillars {id=multi points=2 tags=pillars}
-- [x] Racial Equity
-- [x] Climate Resilience
-- [ ] Land value growth
-
-## The Protocol applies only to new construction. {id=tf tags=pillars}
-- ( ) True
-- (x) False
-
-## Who relaunched the framework? {id=single tags=history}
-- (x) Partnership for Southern Equity
-- ( ) A city planning department
-- ( ) A national developer
-
-## How many CE hours per cycle? {id=num tags=history}
-= 30 ± 1
-
-## What does a land trust hold? {id=txt}
-= land
-= /^(the )?land$/i
-
-## Match each Commitment. {id=match}
-- Mobility => Getting around
-- Wellbeing => Health and safety
-- Belonging => Civic life
-
-## Put the phases in order. {id=ord}
-1. Formation
-2. Roadmap
-3. Performance
-"""
-
-
-def choice_questions(n: int, prefix: str = "q") -> str:
-    """n single-choice questions keyed <prefix>1.. with three options, 'Right k' correct."""
-    return "\n".join(f"## Question {prefix} number {k}? {{id={prefix}{k}}}\n"
-                     f"- (x) Right {prefix}{k}\n- ( ) Wrong A {prefix}{k}\n"
-                     f"- ( ) Wrong B {prefix}{k}\n" for k in range(1, n + 1))
-
-
-def quiz_md(body: str = ALL_TYPES, **settings) -> str:
-    front = {"type": "quiz", "title": "Check", **settings}
-    return "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nRead carefully.\n\n" + body
-
-
-def install(tmp_path: Path, now, quiz_text: str, code: str = "Q-1",
-            instructors: tuple[str, ...] = ("teach@example.org",)) -> Quiz:
-    """Write program.yml and a course with one quiz item (slug `check`); import it."""
-    root = tmp_path / f"courses-{code}"
-    folder = root / code.lower()
-    folder.mkdir(parents=True, exist_ok=True)
-    (root / "program.yml").write_text(PROGRAM_YML, encoding="utf-8")
-    front = {"code": code, "title": f"Course {code}", "summary": "About quizzes.",
-             "ce_hours": 1, "ce_category": "equity", "instructors": list(instructors)}
-    (folder / "course.md").write_text(
-        "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\nOverview.\n", encoding="utf-8")
-    (folder / "01-check.md").write_text(quiz_text, encoding="utf-8")
-    courses.import_courses(root, now)
-    return db.session.scalar(select(Quiz).join(Item, Item.id == Quiz.item_id)
-                             .join(Course, Course.id == Item.course_id)
-                             .where(Course.code == code))
-
-
-def correct_response(q: dict):
-    kind = q["type"]
-    if kind in ("single", "truefalse"):
-        return next(o["id"] for o in q["options"] if o["correct"])
-    if kind == "multiple":
-        return [o["id"] for o in q["options"] if o["correct"]]
-    if kind == "numeric":
-        return f"{q['numeric'][0]['value']:g}"
-    if kind == "text":
-        return next(a["text"] for a in q["accepted"] if "text" in a)
-    if kind == "matching":
-        return {p["id"]: p["right_id"] for p in q["pairs"]}
-    return [i["id"] for i in q["items"]]
-
-
-def wrong_response(q: dict):
-    kind = q["type"]
-    if kind in ("single", "truefalse"):
-        return next(o["id"] for o in q["options"] if not o["correct"])
-    if kind == "multiple":
-        return [o["id"] for o in q["options"] if not o["correct"]]
-    if kind in ("numeric", "text"):
-        return "-999"
-    if kind == "matching":
-        rights = [p["right_id"] for p in q["pairs"]]
-        return {p["id"]: rights[(i + 1) % len(rights)] for i, p in enumerate(q["pairs"])}
-    ids = [i["id"] for i in q["items"]]
-    return ids[1:] + ids[:1]
-
-
-class Browser:
-    """A test client whose every request runs in its own app context (own session and `g`)."""
-
-    def __init__(self, app):
-        self.app = app
-        self.client = app.test_client()
-
-    def open(self, method: str, url: str, **kw):
-        db.session.commit()  # the test's own session holds nothing open across a request
-        with self.app.app_context():
-            response = self.client.open(url, method=method, **kw)
-        db.session.expire_all()
-        return response
-
-    def get(self, url: str, **kw):
-        return self.open("GET", url, **kw)
-
-    def post(self, url: str, **kw):
-        return self.open("POST", url, **kw)
+# --------------------------------------------------------------------------- helpers
 
 
 class FormFields(HTMLParser):
@@ -182,22 +67,6 @@ class FormFields(HTMLParser):
             self._select = None
 
 
-def response_fields(q: dict, response) -> dict:
-    """The attempt-page form fields that carry `response` for question dict `q`."""
-    key = q["key"]
-    name = f"q-{key}"
-    fields: dict = {f"present-{key}": "1"}
-    if q["type"] == "matching":
-        for left_id, right_id in response.items():
-            fields[f"{name}-{left_id}"] = right_id
-    elif q["type"] == "ordering":
-        for rank, item_id in enumerate(response, start=1):
-            fields[f"{name}-{item_id}"] = str(rank)
-    else:
-        fields[name] = response
-    return fields
-
-
 def fields_for(page: str, attempt: Attempt, right: set[str] | None = None,
                only: set[str] | None = None) -> dict:
     """Form data answering the attempt (right for keys in `right`, all when None), checking
@@ -219,35 +88,6 @@ def fields_for(page: str, attempt: Attempt, right: set[str] | None = None,
     return data
 
 
-def item_url(quiz: Quiz) -> str:
-    return f"/courses/{quiz.item.course.code}/items/{quiz.item.slug}"
-
-
-def only_attempt(quiz: Quiz, user) -> Attempt:
-    return services.load_attempt(db.session.scalar(
-        select(Attempt.id).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)
-        .order_by(Attempt.number.desc()).limit(1)))
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-@pytest.fixture
-def learner_in(app, make_user, sign_in, now):
-    """learner_in(quiz) -> (browser, user): an enrolled learner signed in on their own client."""
-    app.config["FROZEN_NOW"] = now
-
-    def make(quiz: Quiz, **kw):
-        user = make_user(**kw)
-        courses.enrol(user, quiz.item.course, now)
-        browser = Browser(app)
-        sign_in(browser, user)
-        return browser, user
-
-    return make
-
-
 @pytest.fixture
 def signed_in(app, make_user, sign_in, now):
     """signed_in(role, email=None) -> (browser, user)."""
@@ -255,26 +95,26 @@ def signed_in(app, make_user, sign_in, now):
 
     def make(role: str = "learner", email: str | None = None):
         user = make_user(role, email=email)
-        browser = Browser(app)
+        browser = app.test_client()
         sign_in(browser, user)
         return browser, user
 
     return make
 
 
-def start(browser: Browser, quiz: Quiz, **data):
+def start(browser: FlaskClient, quiz: Quiz, **data):
     return browser.post(f"/quiz/{quiz.id}/start", data=data)
 
 
 def take(app, browser, quiz, user, now, right=None):
     """Start, answer through the page's fields and submit; returns the attempt."""
     assert start(browser, quiz).status_code == 302
-    attempt = only_attempt(quiz, user)
+    attempt = latest_attempt(quiz, user)
     page = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     r = browser.post(f"/quiz/attempts/{attempt.id}/submit",
                      data=fields_for(page, attempt, right))
     assert r.status_code == 302
-    return only_attempt(quiz, user)
+    return latest_attempt(quiz, user)
 
 
 # --------------------------------------------------------------------------- taking a quiz
@@ -289,7 +129,7 @@ def test_learner_starts_answers_autosaves_resumes_and_submits(app, tmp_path, now
     assert "7 questions" in page and "Pass mark 70%" in page
 
     r = start(browser, quiz)
-    attempt = only_attempt(quiz, learner)
+    attempt = latest_attempt(quiz, learner)
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/quiz/attempts/{attempt.id}")
     first = browser.get(f"/quiz/attempts/{attempt.id}")
     assert first.status_code == 200
@@ -322,7 +162,7 @@ def test_learner_starts_answers_autosaves_resumes_and_submits(app, tmp_path, now
     assert '<span id="score">100%</span>' in result and "result-pass" in result
     assert "8 of 8 points" in result and "correct answer" in result  # after_submit review
 
-    stored = only_attempt(quiz, learner)
+    stored = latest_attempt(quiz, learner)
     assert stored.status == "submitted" and stored.percent == 100.0
     assert stored.submitted_at == now + timedelta(hours=5)
     assert count(ItemProgress, ItemProgress.item_id == quiz.item_id) == 1
@@ -346,7 +186,7 @@ def test_no_script_save_button_saves_and_returns_to_the_attempt(app, tmp_path, n
     quiz = install(tmp_path, now, quiz_md())
     browser, learner = learner_in(quiz)
     start(browser, quiz)
-    attempt = only_attempt(quiz, learner)
+    attempt = latest_attempt(quiz, learner)
     html = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     r = browser.post(f"/quiz/attempts/{attempt.id}/answers",
                      data=fields_for(html, attempt, only={"txt"}), follow_redirects=True)
@@ -366,7 +206,7 @@ def test_autosave_and_submit_carry_the_csrf_token(app, tmp_path, now, learner_in
     quiz = install(tmp_path, now, quiz_md(choice_questions(2)))
     browser, learner = learner_in(quiz)
     start(browser, quiz)
-    attempt = only_attempt(quiz, learner)
+    attempt = latest_attempt(quiz, learner)
     app.config["WTF_CSRF_ENABLED"] = True
     html = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
@@ -375,12 +215,12 @@ def test_autosave_and_submit_carry_the_csrf_token(app, tmp_path, now, learner_in
     assert browser.post(f"{url}/answers", data=answers,
                         headers={"Accept": "application/json"}).status_code == 400
     assert browser.post(f"{url}/submit", data=answers).status_code == 400
-    assert only_attempt(quiz, learner).status == "open"
+    assert latest_attempt(quiz, learner).status == "open"
     r = browser.post(f"{url}/answers", data={**answers, "csrf_token": token},
                      headers={"Accept": "application/json"})
     assert r.status_code == 200 and r.get_json()["saved"] == 2
     browser.post(f"{url}/submit", data={"csrf_token": token})
-    assert only_attempt(quiz, learner).percent == 100.0
+    assert latest_attempt(quiz, learner).percent == 100.0
 
 
 def test_not_enrolled_cannot_start(app, tmp_path, now, signed_in):
@@ -396,7 +236,7 @@ def test_time_up_autosave_is_refused_and_the_attempt_is_submitted(app, tmp_path,
     quiz = install(tmp_path, now, quiz_md(choice_questions(2), time_limit=10))
     browser, learner = learner_in(quiz)
     start(browser, quiz)
-    attempt = only_attempt(quiz, learner)
+    attempt = latest_attempt(quiz, learner)
     html = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     assert 'data-remaining="600"' in html
     browser.post(f"/quiz/attempts/{attempt.id}/answers", data=fields_for(html, attempt,
@@ -407,7 +247,7 @@ def test_time_up_autosave_is_refused_and_the_attempt_is_submitted(app, tmp_path,
     assert r.status_code == 409
     assert r.get_json()["submitted"] is True
     assert r.get_json()["result_url"].endswith(f"/quiz/attempts/{attempt.id}")
-    stored = only_attempt(quiz, learner)
+    stored = latest_attempt(quiz, learner)
     assert stored.status == "submitted" and stored.auto_submitted and stored.earned == 1.0
     page = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     assert "automatically, when time ran out" in page and '<span id="score">50%</span>' in page
@@ -417,11 +257,11 @@ def test_late_submit_counts_only_answers_saved_in_time(app, tmp_path, now, learn
     quiz = install(tmp_path, now, quiz_md(choice_questions(2), time_limit=10))
     browser, learner = learner_in(quiz)
     start(browser, quiz)
-    attempt = only_attempt(quiz, learner)
+    attempt = latest_attempt(quiz, learner)
     html = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     app.config["FROZEN_NOW"] = now + timedelta(minutes=11)
     browser.post(f"/quiz/attempts/{attempt.id}/submit", data=fields_for(html, attempt))
-    stored = only_attempt(quiz, learner)
+    stored = latest_attempt(quiz, learner)
     assert stored.status == "submitted" and stored.auto_submitted and stored.earned == 0.0
     assert all(aq.response is None for aq in stored.questions)
 
@@ -455,7 +295,7 @@ def test_exam_honour_statement_result_without_answers_and_cooldown(app, tmp_path
     assert r.status_code == 302 and r.headers["Location"].endswith(item_url(quiz))
     assert count(Attempt) == 0
     assert start(browser, quiz, honour="y").status_code == 302
-    attempt = only_attempt(quiz, learner)
+    attempt = latest_attempt(quiz, learner)
     assert attempt.honour_confirmed_at == now
 
     html = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
@@ -479,7 +319,7 @@ def test_exam_honour_statement_result_without_answers_and_cooldown(app, tmp_path
     assert count(Attempt) == 1
     app.config["FROZEN_NOW"] = now + timedelta(hours=24)
     start(browser, quiz, honour="y")
-    retake = only_attempt(quiz, learner)
+    retake = latest_attempt(quiz, learner)
     assert retake.number == 2
     html = browser.get(f"/quiz/attempts/{retake.id}").get_data(as_text=True)
     browser.post(f"/quiz/attempts/{retake.id}/submit", data=fields_for(html, retake))
@@ -626,13 +466,13 @@ def test_grant_extra_attempt_and_extra_time(app, tmp_path, now, learner_in, sign
                            "note": "hospital stay"}, follow_redirects=True)
     assert "Granted to Kim Learner." in r.get_data(as_text=True)
     assert start(browser, quiz).status_code == 302
-    attempt = only_attempt(quiz, learner)
+    attempt = latest_attempt(quiz, learner)
     assert attempt.number == 2 and attempt.deadline_at == now + timedelta(minutes=10)
 
     app.config["FROZEN_NOW"] = now + timedelta(minutes=5)
     teacher.post(f"/quiz/{quiz.id}/accommodations",
                  data={"learner": learner.email, "kind": "extra_time", "amount": "20"})
-    assert only_attempt(quiz, learner).deadline_at == now + timedelta(minutes=30)
+    assert latest_attempt(quiz, learner).deadline_at == now + timedelta(minutes=30)
     grants = list(db.session.scalars(select(Accommodation).order_by(Accommodation.id)))
     assert [(g.kind, g.amount, g.granted_by_id, g.granted_at) for g in grants] == [
         ("extra_attempt", 1, teacher_user.id, now),
@@ -646,7 +486,7 @@ def test_grant_extra_attempt_and_extra_time(app, tmp_path, now, learner_in, sign
     html = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
     assert 'data-remaining="300"' in html
     browser.post(f"/quiz/attempts/{attempt.id}/submit", data=fields_for(html, attempt))
-    stored = only_attempt(quiz, learner)
+    stored = latest_attempt(quiz, learner)
     assert stored.percent == 100.0 and not stored.auto_submitted
 
     r = teacher.post(f"/quiz/{quiz.id}/accommodations",
@@ -671,7 +511,7 @@ def test_instructor_pages_refuse_learners_and_other_instructors(app, tmp_path, n
             assert who.get(url).status_code == 403, url
         assert who.post(f"/quiz/{quiz.id}/accommodations", data=grant).status_code == 403
     assert count(Accommodation) == 0
-    anonymous = Browser(app)
+    anonymous = app.test_client()
     r = anonymous.get(urls[0])
     assert r.status_code == 302 and "/account/signin" in r.headers["Location"]
     admin, _ = signed_in("admin")
@@ -689,7 +529,7 @@ def test_a_learner_cannot_open_another_learners_attempt(app, tmp_path, now, lear
     alice, alice_user = learner_in(quiz)
     bob, _ = learner_in(quiz)
     start(alice, quiz)
-    attempt = only_attempt(quiz, alice_user)
+    attempt = latest_attempt(quiz, alice_user)
     assert bob.get(f"/quiz/attempts/{attempt.id}").status_code == 403
     assert alice.get(f"/quiz/attempts/{attempt.id}").status_code == 200
     assert bob.get(f"/quiz/attempts/{attempt.id + 1000}").status_code == 404
