@@ -202,9 +202,9 @@ def seed_learning(now: datetime) -> None:
 # Two intakes of the programme, as cohorts staff can filter results by.
 DEMO_COHORTS = [
     ("Spring 2026 intake", "Practitioners who began the programme in spring 2026.",
-     [_email(name) for name, *_ in COHORT[:6]]),
+     [_email(name) for name, *_ in COHORT[0::2]]),
     ("Autumn 2026 intake", "Practitioners who began the programme in autumn 2026.",
-     [_email(name) for name, *_ in COHORT[6:]] + ["learner@example.org"]),
+     [_email(name) for name, *_ in COHORT[1::2]] + ["learner@example.org"]),
 ]
 
 
