@@ -18,7 +18,7 @@ import math
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -396,9 +396,12 @@ def _local_target(target: str) -> str | None:
     return unquote(target) or None
 
 
-def check_links(text: str, file: Path, course_dir: Path, line_offset: int = 0,
-                ) -> list[tuple[int, str]]:
-    """Return (line, message) for each relative link or image whose target file is missing."""
+def check_links(text: str, file: Path, course_dir: Path, line_offset: int = 0, *,
+                exists: Callable[[Path], bool] = Path.exists) -> list[tuple[int, str]]:
+    """Return (line, message) for each relative link or image whose target file is missing.
+
+    `exists` decides whether a resolved target is there (the filesystem by default).
+    """
     issues: list[tuple[int, str]] = []
     base = file.parent
     course_root = Path(os.path.abspath(course_dir))
@@ -411,7 +414,7 @@ def check_links(text: str, file: Path, course_dir: Path, line_offset: int = 0,
         if course_root != resolved and course_root not in resolved.parents:
             issues.append((line + line_offset, f"{what} '{raw}' points outside the course "
                                                "folder"))
-        elif not resolved.exists():
+        elif not exists(resolved):
             issues.append((line + line_offset, f"broken {what}: '{raw}' does not exist"))
     return issues
 
@@ -423,15 +426,8 @@ def _program_checker(data: Any, lines: Mapping[tuple[str, ...], int],
                      report: Callable[[int, str], None]) -> dict[str, Any] | None:
     """Validate program.yml's structure; report (line, message). Returns the data or None."""
 
-    def line_of(*path: str) -> int:
-        for end in range(len(path), 0, -1):
-            found = lines.get(tuple(path[:end]))
-            if found:
-                return found
-        return 1
-
     def bad(path: tuple[str, ...], message: str) -> None:
-        report(line_of(*path), message)
+        report(line_of(lines, 1, *path), message)
 
     if not isinstance(data, dict):
         report(1, "program.yml must be a map (credential, earn, categories, activity_types, "
@@ -647,16 +643,10 @@ def _check_program_courses(program: dict[str, Any], lines: Mapping[tuple[str, ..
     """Check the programme's course references against the whole tree."""
     by_code = {course.code: course for course in courses if course.code}
 
-    def line_of(*key: str) -> int:
-        for end in range(len(key), 0, -1):
-            if tuple(key[:end]) in lines:
-                return lines[tuple(key[:end])]
-        return 1
-
     earn = program.get("earn") if isinstance(program.get("earn"), dict) else {}
     for index, code in enumerate(_str_list(earn.get("courses")) or []):
         if code not in by_code:
-            sink.add(path, line_of("earn", "courses", str(index)),
+            sink.add(path, line_of(lines, 1, "earn", "courses", str(index)),
                      f"earn.courses: unknown course code '{code}'")
     for name, kind in (("exam", "quiz"), ("case_study", "assignment")):
         ref = earn.get(name)
@@ -664,15 +654,15 @@ def _check_program_courses(program: dict[str, Any], lines: Mapping[tuple[str, ..
             continue
         course = by_code.get(ref["course"])
         if course is None:
-            sink.add(path, line_of("earn", name, "course"),
+            sink.add(path, line_of(lines, 1, "earn", name, "course"),
                      f"earn.{name}: unknown course code '{ref['course']}'")
             continue
         item = course.item(str(ref.get("item")))
         if item is None:
-            sink.add(path, line_of("earn", name, "item"),
+            sink.add(path, line_of(lines, 1, "earn", name, "item"),
                      f"earn.{name}: course {course.code} has no item '{ref.get('item')}'")
         elif item.kind != kind:
-            sink.add(path, line_of("earn", name, "item"),
+            sink.add(path, line_of(lines, 1, "earn", name, "item"),
                      f"earn.{name}: item '{item.slug}' of {course.code} has type: {item.kind} "
                      f"(expected type: {kind})")
     maintenance = program.get("maintenance") if isinstance(program.get("maintenance"),
@@ -680,7 +670,8 @@ def _check_program_courses(program: dict[str, Any], lines: Mapping[tuple[str, ..
     required = _str_list(maintenance.get("required_courses_each_cycle")) or []
     for index, code in enumerate(required):
         if code not in by_code:
-            sink.add(path, line_of("maintenance", "required_courses_each_cycle", str(index)),
+            sink.add(path,
+                     line_of(lines, 1, "maintenance", "required_courses_each_cycle", str(index)),
                      f"required_courses_each_cycle: unknown course code '{code}'")
 
 
@@ -1267,13 +1258,16 @@ def parse_item_text(
     slug: str,
     known_categories: Iterable[str] | None = None,
     course_dir: Path | None = None,
+    course_files: Collection[str] | None = None,
 ) -> tuple[ParsedItem | None, list[Problem]]:
     """Parse one item's Markdown (e.g. edited in the browser) as `courses check` would.
 
     source_path is the item's path relative to its course folder (problems carry it as their
     path); slug is the item's slug ("<module-slug>/<file-slug>" inside a module). Relative links
-    are checked only when course_dir is given. known_categories is accepted for symmetry with
-    the tree check and is not used by items. Returns (item or None, problems); never raises.
+    are checked against the files in course_dir when it is given, else against course_files
+    (paths relative to the course folder, e.g. as stored in the database) when that is given.
+    known_categories is accepted for symmetry with the tree check and is not used by items.
+    Returns (item or None, problems); never raises.
     """
     del known_categories  # items carry no category
     sink = _Sink()
@@ -1282,11 +1276,22 @@ def parse_item_text(
     base = _norm(course_dir) if course_dir is not None else None
     try:
         item = _parse_item_source(text, source_path, slug, module_slug, base, sink)
+        if base is None and course_files is not None:
+            sink.extend(Path(source_path), _check_links_against(text, source_path, course_files))
     except Exception as exc:  # noqa: BLE001 - the parser reports, it never raises
         sink.add(Path(source_path), 1, f"internal parser error ({type(exc).__name__}: {exc})")
         item = None
     problems = [Problem(source_path, p.line, p.message) for p in sink.problems]
     return item, sorted(problems, key=lambda p: p.line)
+
+
+def _check_links_against(text: str, source_path: str,
+                         course_files: Collection[str]) -> list[tuple[int, str]]:
+    """check_links for a course known by the list of its files, not a folder on disk."""
+    root = Path("/course")
+    present = {os.path.normpath(root / rel) for rel in course_files}
+    return check_links(text, root / source_path, root,
+                       exists=lambda target: str(target) in present)
 
 
 def _parse_item_source(text: str, source_path: str, slug: str, module_slug: str | None,

@@ -604,6 +604,17 @@ def teaching_courses(user) -> list[Course]:
 # ====================================================================== authoring
 
 
+def course_files(course: Course) -> set[str]:
+    """The paths, relative to the course folder, of the files an imported course has: course.md,
+    module.md files, items and assets (what a lesson's relative links may point at)."""
+    files = {"course.md"}
+    files.update(f"{m.dirname}/module.md" for m in course.modules if m.active and m.source)
+    files.update(i.source_path for i in course.items if i.active)
+    files.update(f"assets/{path}" for path in db.session.scalars(
+        select(CourseAsset.path).where(CourseAsset.course_id == course.id)))
+    return files
+
+
 def save_item_source(item: Item, source: str, actor: User, now: datetime, *,
                      origin: str = "edit", note: str = "") -> ItemRevision | None:
     """Save edited Markdown as a new revision; None when nothing changed.
@@ -616,7 +627,7 @@ def save_item_source(item: Item, source: str, actor: User, now: datetime, *,
         return None
     parsed, problems = parser.parse_item_text(
         source, source_path=item.source_path, slug=item.slug,
-        known_categories=None)
+        known_categories=None, course_files=course_files(item.course))
     if problems:
         raise ValidationError("The Markdown has problems; nothing was saved: "
                               + "; ".join(f"line {p.line}: {p.message}" for p in problems))

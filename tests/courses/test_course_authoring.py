@@ -229,6 +229,26 @@ def test_a_text_with_problems_is_not_saved(app, tree, owner, sign_in):
     assert count(ItemRevision) == 3
 
 
+def test_relative_links_of_an_edit_are_checked_against_the_course(app, tree, owner, sign_in):
+    client = client_for(app, sign_in, owner)
+    url = "/courses/C-1/items/basics/first/edit"
+    broken = lesson("First steps", "See [the map](../assets/missing.png) and [next](03-nope.md).")
+
+    page = text_of(client.post(url, data={"source": broken, "base_revision": "1"}))
+
+    assert "nothing was saved" in page
+    assert "broken link: &#39;../assets/missing.png&#39; does not exist" in page
+    assert "broken link: &#39;03-nope.md&#39; does not exist" in page
+    assert item("basics/first").revision == 1
+
+    good = lesson("First steps", "![map](../assets/map.png), [the check](02-check.md), "
+                                 "[welcome](../01-welcome.md), [module](module.md), "
+                                 "[the web](https://example.org).")
+    response = client.post(url, data={"source": good, "base_revision": "1"})
+    assert response.status_code == 302
+    assert item("basics/first").revision == 2
+
+
 def test_saving_over_a_newer_revision_is_refused(app, tree, owner, make_user, sign_in, now):
     admin = make_user("admin")
     services.save_item_source(item("welcome"), lesson("Welcome", "Admin text."), admin, now)
