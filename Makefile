@@ -32,7 +32,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check lms tests
+	$(BIN)/ruff check lms tests bench
 
 bench: setup
 	$(BIN)/python -m bench
