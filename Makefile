@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in e-mails (confirmation, password reset) are built on this address.
+BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint setup db demo clean bench
 
@@ -26,7 +28,7 @@ demo: db
 	$(FLASK) demo
 
 run: demo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	BASE_URL=$(BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest

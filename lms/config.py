@@ -57,6 +57,11 @@ class Config:
         # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto/-Host are
         # trusted, so rate limits count per visitor, not per proxy, and links use https.
         self.PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+        # The site's own address (https://ap.example.org): links in e-mails are built on it.
+        self.BASE_URL = os.environ.get("BASE_URL", "").strip() or None
+        # Host names the site answers to (comma-separated); other Host headers get 400.
+        hosts = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+        self.TRUSTED_HOSTS = hosts or None
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USE_TLS = _bool("MAIL_USE_TLS")
@@ -70,6 +75,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
         self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.COURSES_DIR = os.environ.get("COURSES_DIR", "courses")
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads"))
@@ -96,4 +103,6 @@ class TestConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.MAIL_SERVER = ""
         self.SERVER_NAME = None
+        self.BASE_URL = None  # links follow the test client's or live server's host
+        self.TRUSTED_HOSTS = None
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast hashing for tests

@@ -6,11 +6,12 @@ works with no mail server.
 """
 from __future__ import annotations
 
+import re
 import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +30,19 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered: Mapped[bool] = mapped_column(default=False)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail.
+
+    With `BASE_URL` set (production) the link is built on it, never on the request's Host
+    header, which a visitor controls: otherwise a reset requested with `Host: evil.example`
+    would mail the victim a genuine token on the attacker's site.
+    """
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
 
 
 def queue(recipient: str, subject: str, body: str, now: datetime) -> OutboxMessage:
@@ -65,5 +79,12 @@ def deliver(msg: OutboxMessage) -> bool:
         current_app.logger.exception("could not deliver e-mail %s to %s", msg.id, msg.recipient)
         return False
     msg.delivered = True
+    # The recipient has the message now: keep the record, not live sign-in tokens that would
+    # let anyone who reads the outbox (or the database) take the account over.
+    msg.body = _TOKEN_LINK_RE.sub(r"\1[link sent by e-mail, not kept]", msg.body)
     db.session.commit()
     return True
+
+
+#: Links that carry one-time account tokens (confirmation, password reset).
+_TOKEN_LINK_RE = re.compile(r"(/account/(?:confirm|reset)/)\S+")

@@ -1,7 +1,8 @@
 """Cross-cutting web concerns: error pages, template helpers, security headers."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -31,6 +32,8 @@ def render_error(code: int, detail: str | None = None):
     title, text = ERROR_TEXT.get(code, ("Error", "Something went wrong."))
     if _wants_json():
         return jsonify({"error": title, "detail": detail or text}), code
+    if request_ctx.url_adapter is None:  # e.g. a Host not in TRUSTED_HOSTS: no URLs to build
+        return Response(f"{title}\n\n{detail or text}\n", code, mimetype="text/plain")
     return render_template("errors/error.html", code=code, title=title,
                            text=detail or text), code
 

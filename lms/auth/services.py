@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -99,7 +99,7 @@ def register(data: Registration, now: datetime) -> User:
 
 def _queue_confirmation(user: User, now: datetime) -> mail.OutboxMessage:
     token = _serializer(CONFIRM_SALT).dumps({"id": user.id, "email": user.email})
-    link = url_for("auth.confirm", token=token, _external=True)
+    link = mail.external_url("auth.confirm", token=token)
     hours = current_app.config["CONFIRM_TOKEN_MAX_AGE"] // 3600
     body = (f"Hello {user.name},\n\nPlease confirm your e-mail address for the Just Communities "
             f"AP learning platform by opening this link (valid for {hours} hours):\n\n{link}\n\n"
@@ -142,10 +142,25 @@ class UnconfirmedEmail(ValidationError):
     pass
 
 
+def _dummy_hash() -> str:
+    """A hash made with the configured method, for timing-equal checks of unknown addresses."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    cached = _DUMMY_HASHES.get(method)
+    if cached is None:
+        cached = _DUMMY_HASHES[method] = hash_password("no account has this password")
+    return cached
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
 def authenticate(email: str, password: str, now: datetime) -> User:
     """Return the user for these credentials or raise with a message that leaks nothing."""
     user = get_user_by_email(email)
-    if user is None or not check_password_hash(user.password_hash, password):
+    # Hash the password even for an unknown address, so the reply takes as long either way
+    # and its timing does not tell which addresses have accounts.
+    stored = user.password_hash if user is not None else _dummy_hash()
+    if not check_password_hash(stored, password) or user is None:
         raise ValidationError("Wrong e-mail address or password.")
     if not user.active:
         raise ValidationError("This account has been deactivated. Contact the registrar.")
@@ -169,7 +184,7 @@ def request_password_reset(email: str, now: datetime) -> None:
     if user is None or not user.active:
         return
     token = _serializer(RESET_SALT).dumps({"id": user.id, "pw": _password_fingerprint(user)})
-    link = url_for("auth.reset_password", token=token, _external=True)
+    link = mail.external_url("auth.reset_password", token=token)
     minutes = current_app.config["RESET_TOKEN_MAX_AGE"] // 60
     body = (f"Hello {user.name},\n\nSomeone asked to reset the password of your Just Communities "
             f"AP account. Open this link within {minutes} minutes to choose a new one; it works "

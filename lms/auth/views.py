@@ -155,6 +155,7 @@ def profile():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_account_limit, methods=["POST"])  # the current password must not be guessable
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
