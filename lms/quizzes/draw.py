@@ -142,21 +142,14 @@ def _true_first(options: list[dict]) -> list[str]:
     return trues + [i for i in ids if i not in trues]
 
 
-def _shuffled_unlike(ids: list[str], rng: random.Random) -> list[str]:
-    """A shuffle of ``ids`` that differs from ``ids`` whenever that is possible."""
-    order = list(ids)
-    rng.shuffle(order)
-    if len(set(ids)) > 1 and order == ids:
-        order = order[1:] + order[:1]
-    return order
-
-
 def option_orders(questions: list[dict], shuffle: bool, rng: random.Random) -> dict[str, list[str]]:
     """The display order of each question's choices, keyed by question key.
 
     single/multiple: option ids (shuffled when ``shuffle``); truefalse: True first, never
     shuffled; matching: the distinct right-hand ids, always shuffled; ordering: item ids,
-    always shuffled and never equal to the correct order (when n > 1); numeric/text: [].
+    always shuffled, uniformly: the shown order may happen to be the right one, since a
+    learner places every item by hand (an order that is never the right one would give the
+    answer away, wholly so with two items); numeric/text: [].
     """
     orders: dict[str, list[str]] = {}
     for question in questions:
@@ -174,7 +167,9 @@ def option_orders(questions: list[dict], shuffle: bool, rng: random.Random) -> d
             rng.shuffle(ids)
             orders[key] = ids
         elif qtype == "ordering":
-            orders[key] = _shuffled_unlike([i["id"] for i in question.get("items") or []], rng)
+            ids = [i["id"] for i in question.get("items") or []]
+            rng.shuffle(ids)
+            orders[key] = ids
         else:
             orders[key] = []
     return orders
