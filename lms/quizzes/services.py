@@ -270,7 +270,14 @@ def get_attempt_for(user, attempt_id: int, now: datetime) -> Attempt:
 
 
 def _lock(attempt: Attempt) -> Attempt:
-    """Re-read the attempt row FOR UPDATE (PostgreSQL), serialising writers of one attempt."""
+    """Lock the attempt row and re-read it, serialising writers of one attempt.
+
+    The no-op UPDATE takes the row lock on PostgreSQL and the database write lock on SQLite
+    (which ignores FOR UPDATE), so a submit cannot grade while a save is half done.
+    """
+    db.session.execute(update(Attempt).where(Attempt.id == attempt.id)
+                       .values(status=Attempt.status)
+                       .execution_options(synchronize_session=False))
     return db.session.scalar(
         select(Attempt).where(Attempt.id == attempt.id).with_for_update()
         .options(selectinload(Attempt.questions).selectinload(AttemptQuestion.version))

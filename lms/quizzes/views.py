@@ -67,8 +67,8 @@ def _quiz_or_404(quiz_id: int):
         quiz = services.get_quiz(quiz_id)
     except NotFound:
         abort(404)
-    if not courses.can_view(current_user, quiz.item.course):
-        abort(404)
+    if not quiz.item.active or not courses.can_view(current_user, quiz.item.course):
+        abort(404)  # a quiz removed from its course cannot be started or continued
     return quiz
 
 

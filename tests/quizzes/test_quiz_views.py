@@ -231,6 +231,15 @@ def test_not_enrolled_cannot_start(app, tmp_path, now, signed_in):
     assert "Enrol in" in r.get_data(as_text=True)
 
 
+def test_a_quiz_removed_from_its_course_cannot_be_started(app, tmp_path, now, learner_in):
+    quiz = install(tmp_path, now, quiz_md(choice_questions(2)))
+    browser, learner = learner_in(quiz)
+    quiz.item.active = False
+    db.session.commit()
+    assert start(browser, quiz).status_code == 404
+    assert latest_attempt(quiz, learner) is None
+
+
 def test_time_up_autosave_is_refused_and_the_attempt_is_submitted(app, tmp_path, now,
                                                                    learner_in):
     quiz = install(tmp_path, now, quiz_md(choice_questions(2), time_limit=10))
