@@ -108,10 +108,15 @@ def add_members(cohort: Cohort, emails_text: str, *,
     if not wanted:
         raise ValidationError("List at least one e-mail address.")
     wanted = list(dict.fromkeys(wanted))
+    malformed = [e for e in wanted if "@" not in e.strip("@")]
+    if malformed:
+        raise ValidationError("These are not e-mail addresses: " + ", ".join(malformed)
+                              + ". Nobody was added; list one address per line.")
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(wanted)))}
     unknown = [e for e in wanted if e not in users]
     if unknown:
-        raise ValidationError("No account has the address " + ", ".join(unknown)
+        raise ValidationError(("No account has the address " if len(unknown) == 1 else
+                               "No accounts have the addresses ") + ", ".join(unknown)
                               + ". Nobody was added; correct the list and try again.")
     ids = [u.id for u in users.values()]
     present = set(db.session.scalars(

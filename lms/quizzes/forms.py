@@ -4,7 +4,14 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 MAX_TEXT = 500
 
@@ -18,7 +25,7 @@ class AccommodationForm(FlaskForm):
     learner = StringField("Learner's e-mail address", validators=[DataRequired(), Length(max=254)])
     kind = SelectField("Accommodation", choices=[SelectChoice("extra_time", "Extra time (minutes)"),
                                                  SelectChoice("extra_attempt", "Extra attempts")])
-    amount = IntegerField("Amount", validators=[DataRequired(), NumberRange(min=1, max=600)])
+    amount = IntegerField("Amount", validators=[InputRequired(), NumberRange(min=1, max=600)])
     note = StringField("Reason (kept on record)", validators=[Optional(), Length(max=300)])
     submit = SubmitField("Grant")
 
@@ -30,6 +37,10 @@ class ResultsFilterForm(FlaskForm):
     since = DateField("Submitted from", validators=[Optional()])
     until = DateField("Submitted until", validators=[Optional()])
     cohort = SelectField("Cohort", choices=[], validators=[Optional()])
+
+    def validate_until(self, field) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The end date is before the start date.")
 
     def __init__(self, *args, cohorts: list[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)

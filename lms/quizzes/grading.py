@@ -417,7 +417,11 @@ def format_number(value: float) -> str:
 
 
 def display_accepted(question: dict) -> list[str]:
-    """The accepted answers of a numeric or text question, in display form."""
+    """The accepted answers of a numeric or text question, in display form.
+
+    Regular-expression answers are left out: a pattern such as ``/^(the )?land$/i`` means
+    little to a learner; the plain-text answers beside it show what was expected.
+    """
     shown: list[str] = []
     if question.get("type") == "numeric":
         for entry in question.get("numeric") or []:
@@ -434,9 +438,6 @@ def display_accepted(question: dict) -> list[str]:
                 continue
             if isinstance(entry.get("text"), str):
                 shown.append(entry["text"])
-            elif isinstance(entry.get("regex"), str):
-                flags = entry.get("flags") if isinstance(entry.get("flags"), str) else ""
-                shown.append(f"/{entry['regex']}/{flags}")
     return shown
 
 

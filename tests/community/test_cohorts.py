@@ -54,6 +54,9 @@ def test_an_unknown_address_refuses_the_whole_list(app, make_user, now):
     with pytest.raises(ValidationError, match="nobody@example.org, typo@example"):
         services.add_members(cohort, "ana@example.org\nnobody@example.org\ntypo@example", now=now)
     assert count(CohortMember) == 0
+    with pytest.raises(ValidationError, match="not e-mail addresses: not, an"):
+        services.add_members(cohort, "ana@example.org not an", now=now)
+    assert count(CohortMember) == 0
     with pytest.raises(ValidationError, match="at least one"):
         services.add_members(cohort, " \n ,", now=now)
 

@@ -395,6 +395,9 @@ def test_instructor_results_with_date_filter_and_flags(app, tmp_path, now, learn
         .get_data(as_text=True)
     assert "1 submitted attempt<" in page and "Learner Number1" in page
     assert "Learner Number0" not in page and "Learner Number2" not in page
+    page = teacher.get(f"/quiz/{quiz.id}/results?since=2026-11-30&until=2026-11-01")\
+        .get_data(as_text=True)
+    assert "The end date is before the start date." in page and "3 submitted attempts" in page
     page = teacher.get(f"/quiz/{quiz.id}/results?since=2026-12-20").get_data(as_text=True)
     assert "No submitted attempts match this filter." in page
 
@@ -502,6 +505,10 @@ def test_grant_extra_attempt_and_extra_time(app, tmp_path, now, learner_in, sign
                      data={"learner": "nobody@example.org", "kind": "extra_time",
                            "amount": "5"}, follow_redirects=True)
     assert "No account for nobody@example.org." in r.get_data(as_text=True)
+    r = teacher.post(f"/quiz/{quiz.id}/accommodations",
+                     data={"learner": learner.email, "kind": "extra_time", "amount": "0"},
+                     follow_redirects=True)
+    assert "Number must be between 1 and 600." in r.get_data(as_text=True)
     assert count(Accommodation) == 2
 
 
