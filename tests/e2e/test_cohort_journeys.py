@@ -73,6 +73,15 @@ def test_registrar_builds_a_cohort_and_an_instructor_filters_results_by_it(
     page.get_by_role("button", name="Remove Ben Learner").click()
     expect(jh.flash(page)).to_contain_text("Ben Learner was removed from the cohort.")
     assert members() == 1
+
+    # Deleting asks first: dismissing keeps the cohort.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Delete cohort").click()
+    page.wait_for_timeout(300)  # had the form gone through, the cohorts list would load now
+    assert asked and asked[0].startswith("Delete the cohort Eastbrook planning team?")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Eastbrook planning team")
+    assert members() == 1
     page.get_by_role("button", name="Sign out").click()
 
     browser_sign_in(page, "teach@example.org", jh.PASSWORD)
