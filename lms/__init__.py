@@ -1,6 +1,7 @@
 """The Just Communities AP learning platform: the application factory."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ def create_app(config: Any = None) -> Flask:
     else:
         app.config.from_object(config)
 
+    if app.logger.level == logging.NOTSET:
+        # Info messages (e-mails logged when no mail server is set) reach the console too.
+        app.logger.setLevel(logging.INFO)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
