@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lms.authoring import fence_flags, is_int, is_number, line_of
+from lms.authoring import fence_flags, is_int, is_number, line_of, take_settings
 
 #: A problem found in an assignment: (1-based line in the file, message).
 Issue = tuple[int, str]
@@ -96,38 +96,22 @@ def _parse_settings(
             out["title"] = title.strip()
         else:
             bad("title", "title must be non-empty text")
-    value = meta.get("due_days")
-    if value is not None:
-        if is_int(value) and value >= 0:
-            out["due_days"] = value
-        else:
-            bad("due_days", f"due_days must be a whole number of days >= 0 (got {value!r})")
+    take_settings(meta, [("due_days", lambda v: is_int(v) and v >= 0,
+                          "a whole number of days >= 0")], out, bad)
     value = meta.get("due")
     if value is not None:
         out["due"] = _parse_due(value, lambda message: bad("due", message))
     if out["due_days"] is not None and out["due"] is not None:
         bad("due", "give either due_days (days after enrolment) or due (a date), not both")
-    value = meta.get("peer_reviews")
-    if value is not None:
-        if is_int(value) and value >= 0:
-            out["peer_reviews"] = value
-        else:
-            bad("peer_reviews", f"peer_reviews must be a whole number >= 0 (got {value!r})")
+    take_settings(meta, [("peer_reviews", lambda v: is_int(v) and v >= 0,
+                          "a whole number >= 0")], out, bad)
     value = meta.get("attachments")
     if value is not None:
         out["attachments"] = _parse_extensions(value, lambda message: bad("attachments", message))
-    value = meta.get("max_upload_mb")
-    if value is not None:
-        if is_number(value) and value > 0:
-            out["max_upload_mb"] = value
-        else:
-            bad("max_upload_mb", f"max_upload_mb must be a number > 0 (got {value!r})")
-    value = meta.get("passing_score")
-    if value is not None:
-        if is_number(value) and 0 <= value <= 100:
-            out["passing_score"] = value
-        else:
-            bad("passing_score", f"passing_score must be a number from 0 to 100 (got {value!r})")
+    take_settings(meta, [
+        ("max_upload_mb", lambda v: is_number(v) and v > 0, "a number > 0"),
+        ("passing_score", lambda v: is_number(v) and 0 <= v <= 100, "a number from 0 to 100"),
+    ], out, bad)
     return out
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import regex as regex_engine
 
-from lms.authoring import fence_flags, is_int, is_number, line_of
+from lms.authoring import fence_flags, is_int, is_number, line_of, take_settings
 
 #: A problem found in a quiz: (1-based line in the file, message).
 Issue = tuple[int, str]
@@ -168,62 +168,25 @@ def parse_settings(
         else:
             bad("title", "title must be non-empty text")
 
-    value = meta.get("passing_score")
-    if value is not None:
-        if is_number(value) and 0 <= value <= 100:
-            settings["passing_score"] = value
-        else:
-            bad("passing_score", f"passing_score must be a number from 0 to 100 (got {value!r})")
-
-    for key, label in (("attempts", "a whole number >= 0 (0 = unlimited)"),):
-        value = meta.get(key)
-        if value is not None:
-            if is_int(value) and value >= 0:
-                settings[key] = value
-            else:
-                bad(key, f"{key} must be {label} (got {value!r})")
-
-    value = meta.get("cooldown_hours")
-    if value is not None:
-        if is_number(value) and value >= 0:
-            settings["cooldown_hours"] = value
-        else:
-            bad("cooldown_hours", f"cooldown_hours must be a number >= 0 (got {value!r})")
-
-    value = meta.get("time_limit")
-    if value is not None:
-        if is_int(value) and value > 0:
-            settings["time_limit"] = value
-        else:
-            bad("time_limit", f"time_limit must be a whole number of minutes > 0 (got {value!r})")
-
-    for key in ("shuffle", "exam"):
-        value = meta.get(key)
-        if value is not None:
-            if isinstance(value, bool):
-                settings[key] = value
-            else:
-                bad(key, f"{key} must be true or false (got {value!r})")
-
-    value = meta.get("draw")
-    if value is not None:
-        if is_int(value) and value > 0:
-            settings["draw"] = value
-        else:
-            bad("draw", f"draw must be a whole number > 0 (got {value!r})")
+    take_settings(meta, [
+        ("passing_score", lambda v: is_number(v) and 0 <= v <= 100, "a number from 0 to 100"),
+        ("attempts", lambda v: is_int(v) and v >= 0, "a whole number >= 0 (0 = unlimited)"),
+        ("cooldown_hours", lambda v: is_number(v) and v >= 0, "a number >= 0"),
+        ("time_limit", lambda v: is_int(v) and v > 0, "a whole number of minutes > 0"),
+        ("shuffle", lambda v: isinstance(v, bool), "true or false"),
+        ("exam", lambda v: isinstance(v, bool), "true or false"),
+        ("draw", lambda v: is_int(v) and v > 0, "a whole number > 0"),
+    ], settings, bad)
 
     value = meta.get("blueprint")
     if value is not None:
         blueprint = _parse_blueprint(value, lines, default_line, issues)
         settings["blueprint"] = blueprint or None
 
-    for key, allowed in (("grading", GRADING_VALUES), ("review", REVIEW_VALUES)):
-        value = meta.get(key)
-        if value is not None:
-            if value in allowed:
-                settings[key] = value
-            else:
-                bad(key, f"{key} must be one of {', '.join(allowed)} (got {value!r})")
+    take_settings(meta, [
+        (key, lambda v, allowed=allowed: v in allowed, f"one of {', '.join(allowed)}")
+        for key, allowed in (("grading", GRADING_VALUES), ("review", REVIEW_VALUES))
+    ], settings, bad)
     return settings, issues
 
 
