@@ -5,11 +5,12 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from lms.auth.models import User
 from lms.extensions import db
+from tests.builders import count
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,10 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 def user(email: str) -> User | None:
     db.session.expire_all()
     return db.session.scalar(select(User).where(User.email == email))
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_users_create_makes_a_confirmed_account(runner, now, app):

@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.community import services
 from lms.community.models import Cohort, CohortMember
 from lms.errors import Conflict, NotFound, ValidationError
 from lms.extensions import db
+from tests.builders import count
 
 
 def member_emails(cohort: Cohort) -> list[str]:
     return [m.user.email for m in services.members(cohort)]
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 # --------------------------------------------------------------------------- services
