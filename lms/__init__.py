@@ -27,6 +27,7 @@ def create_app(config: Any = None) -> Flask:
         # Info messages (e-mails logged when no mail server is set) reach the console too.
         app.logger.setLevel(logging.INFO)
     _init_extensions(app)
+    register_item_kinds()
     _register_blueprints(app)
     _register_cli(app)
 
@@ -78,8 +79,18 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
             cursor.close()
 
 
+def register_item_kinds() -> None:
+    """Register every item kind beyond the lesson with courses' registry (idempotent)."""
+    from lms.assignments import kind as assignment_kind
+    from lms.quizzes import kind as quiz_kind
+
+    quiz_kind.register()
+    assignment_kind.register()
+
+
 def _register_blueprints(app: Flask) -> None:
     from lms.admin.views import bp as admin_bp
+    from lms.assignments.views import bp as assignments_bp
     from lms.auth.views import bp as auth_bp
     from lms.community.views import bp as community_bp
     from lms.courses.views import bp as courses_bp
@@ -92,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(community_bp)
+    app.register_blueprint(assignments_bp)
 
 
 def _register_cli(app: Flask) -> None:

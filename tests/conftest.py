@@ -14,9 +14,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from lms import create_app
+from lms import create_app, register_item_kinds
 from lms.config import TestConfig, normalise_database_url
 from lms.extensions import db, limiter
+
+# Parser tests run without an app: register the item kinds as create_app does.
+register_item_kinds()
 
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -5,8 +5,8 @@ the course folders and returns every course with its modules and items, plus eve
 found (``path:LINE: message``); it never raises on bad input. :func:`check` returns only the
 problems. The importer refuses to import a tree that has problems.
 
-Quiz bodies are parsed by :mod:`lms.quizzes.parser`, assignment bodies by
-:mod:`lms.assignments.parser`; this module reads the files, splits off the YAML front matter,
+Quiz and assignment bodies are parsed by their own packages through the item-kind registry
+(:mod:`lms.courses.kinds`); this module reads the files, splits off the YAML front matter,
 orders modules and items, checks links, course metadata, cross-course references and the
 programme rules file.
 """
@@ -26,18 +26,16 @@ from urllib.parse import unquote
 
 import yaml
 
-from lms.assignments.parser import ParsedAssignment, parse_assignment
 from lms.authoring import fence_flags, is_int, is_number, line_of
-from lms.quizzes.parser import ParsedQuiz, estimate_minutes, parse_quiz
+from lms.courses import kinds
 
 __all__ = [
-    "COURSE_KEYS", "ITEM_KINDS", "LEVELS", "FrontMatter", "ParseResult", "ParsedAssignment",
-    "ParsedCourse", "ParsedItem", "ParsedModule", "ParsedQuiz", "Problem", "check",
+    "COURSE_KEYS", "LEVELS", "FrontMatter", "ParseResult",
+    "ParsedCourse", "ParsedItem", "ParsedModule", "Problem", "check",
     "load_program_categories", "parse_course", "parse_item_text", "parse_program", "parse_tree",
     "split_front_matter",
 ]
 
-ITEM_KINDS = ("lesson", "quiz", "assignment")
 LEVELS = ("introductory", "intermediate", "advanced")
 COURSE_KEYS = frozenset({
     "code", "title", "summary", "ce_hours", "ce_category", "level", "prerequisites",
@@ -45,9 +43,9 @@ COURSE_KEYS = frozenset({
 })
 MODULE_KEYS = frozenset({"title", "summary"})
 LESSON_KEYS = frozenset({"title", "type", "estimated_minutes", "summary"})
-#: Minutes per 200 words used to estimate a lesson; assignments default to an hour.
+#: Minutes per 200 words used to estimate a lesson.
 WORDS_PER_MINUTE = 200
-DEFAULT_ASSIGNMENT_MINUTES = 60
+kinds.register_lesson(LESSON_KEYS)
 
 PROGRAM_FILE = "program.yml"
 COURSE_FILE = "course.md"
@@ -112,8 +110,8 @@ class ParsedItem:
     body: str
     meta: dict[str, Any]
     estimated_minutes: int
-    quiz: ParsedQuiz | None = None
-    assignment: ParsedAssignment | None = None
+    #: what the item kind's parser returned (lms.courses.kinds); None for a lesson
+    content: Any = None
 
 
 @dataclass
@@ -872,28 +870,23 @@ def _build_item(text: str, path: Path, source_path: str, slug: str, module_slug:
     sink.extend(path, fm.issues)
     if course_dir is not None:
         sink.extend(path, check_links(text, path, course_dir))
-    kind = fm.meta.get("type", "lesson")
-    if kind not in ITEM_KINDS:
-        sink.add(path, _line(fm, "type"), f"unknown type {kind!r}: use lesson, quiz or "
-                                          "assignment")
-        kind = "lesson"
+    kind = fm.meta.get("type", kinds.LESSON)
+    if not isinstance(kind, str) or kinds.get(kind) is None:
+        sink.add(path, _line(fm, "type"), f"unknown type {kind!r}: use {kinds.names_text()}")
+        kind = kinds.LESSON
     file_slug = slug.rsplit("/", 1)[-1]
     raw_title = fm.meta.get("title")
     title = raw_title.strip() if isinstance(raw_title, str) and raw_title.strip() else \
         (_first_h1(fm.body) or _titleize(file_slug))
     minutes = _estimated_minutes(fm, path, sink)
-    quiz = assignment = None
-    common = {"body_line": fm.body_line, "key_lines": fm.lines, "default_title": title}
-    if kind == "quiz":
-        quiz, issues = parse_quiz(fm.meta, fm.body, **common)
-        sink.extend(path, issues)
-        title = quiz.settings["title"] or title
-        minutes = minutes or estimate_minutes(quiz.settings, len(quiz.questions))
-    elif kind == "assignment":
-        assignment, issues = parse_assignment(fm.meta, fm.body, **common)
-        sink.extend(path, issues)
-        title = assignment.title or title
-        minutes = minutes or DEFAULT_ASSIGNMENT_MINUTES
+    content = None
+    handler = kinds.get(kind)
+    if handler is not None and handler.parse is not None:
+        found = handler.parse(fm.meta, fm.body, body_line=fm.body_line, key_lines=fm.lines,
+                              default_title=title)
+        sink.extend(path, found.issues)
+        content, title = found.content, found.title or title
+        minutes = minutes or found.minutes
     else:
         for key in fm.meta:
             if key not in LESSON_KEYS:
@@ -907,7 +900,7 @@ def _build_item(text: str, path: Path, source_path: str, slug: str, module_slug:
     return ParsedItem(
         slug=slug, kind=kind, title=title, module_slug=module_slug, position=0,
         source_path=source_path, source=text, body=fm.body,
-        meta=fm.meta, estimated_minutes=minutes, quiz=quiz, assignment=assignment,
+        meta=fm.meta, estimated_minutes=minutes, content=content,
     )
 
 

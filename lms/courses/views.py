@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from lms import clock
 from lms.auth.access import login_required, role_required
-from lms.courses import services
+from lms.courses import kinds, services
 from lms.courses.forms import ActionForm, EditItemForm
 from lms.courses.models import LEVELS, Course, CourseAsset, Item
 from lms.errors import DomainError, NotFound, PermissionDenied
@@ -124,13 +124,10 @@ def item(code: str, slug: str):
                    prev_item=prev_item, next_item=next_item, staff_preview=staff_preview,
                    done=it.id in prog.done_ids, can_edit=services.can_edit(current_user, course),
                    outline=services.outline(course, prog.done_ids), form=ActionForm())
-    if it.kind != "lesson":
-        from lms.courses import item_pages
-
-        extra = item_pages.context_for(it, enrolment, current_user)
-        if extra is not None:
-            context.update(extra)
-    return render_template(f"courses/{it.kind}.html", **context)
+    extra = kinds.context_for(it, enrolment, current_user)
+    if extra is not None:
+        context.update(extra)
+    return render_template(kinds.template_for(it.kind), **context)
 
 
 @bp.route("/courses/<code>/items/<path:slug>/complete", methods=["POST"])

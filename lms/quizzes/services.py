@@ -100,8 +100,8 @@ def sync_quiz(item: Item, parsed_quiz, now: datetime) -> Quiz:
 
 
 def _on_item_synced(item: Item, parsed=None, now=None, **_):
-    if item.kind == "quiz" and parsed is not None and parsed.quiz is not None:
-        sync_quiz(item, parsed.quiz, now)
+    if item.kind == "quiz" and parsed is not None and parsed.content is not None:
+        sync_quiz(item, parsed.content, now)
 
 
 item_synced.connect(_on_item_synced)

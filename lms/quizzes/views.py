@@ -22,7 +22,6 @@ from lms import clock
 from lms.auth import services as accounts
 from lms.auth.access import login_required, role_required
 from lms.community import services as cohorts
-from lms.courses import item_pages
 from lms.courses import services as courses
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
@@ -43,7 +42,8 @@ bp = Blueprint("quizzes", __name__, template_folder="templates", url_prefix="/qu
 
 
 def item_context(item, enrolment, user) -> dict:
-    """Context for courses/quiz.html: the learner's standing and the start form.
+    """Context for quizzes/item.html (registered by lms.quizzes.kind): the learner's
+    standing and the start form.
 
     `doc` is blanked: the item frame's "On this page" contents would list every question of
     the pool (the quiz file's headings) before an attempt draws any.
@@ -57,9 +57,6 @@ def item_context(item, enrolment, user) -> dict:
             "honour_statement": services.HONOUR_STATEMENT,
             "can_manage": services.can_manage(user, quiz),
             "pool_size": len(services.active_pool(quiz))}
-
-
-item_pages.register("quiz", item_context)
 
 
 def _quiz_or_404(quiz_id: int):

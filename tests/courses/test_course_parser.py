@@ -203,12 +203,12 @@ def test_item_fields(tree: Path):
     assert lesson.title == "Introduction" and lesson.meta == {"title": "Introduction"}
     assert lesson.body == "\n## Learning objectives\n\n- Learn.\n"
     assert lesson.source == LESSON
-    assert lesson.quiz is None and lesson.assignment is None
-    assert quiz.quiz is not None and quiz.quiz.settings["title"] == "Check"
-    assert quiz.quiz.questions[0]["line"] == 6
+    assert lesson.content is None
+    assert quiz.content is not None and quiz.content.settings["title"] == "Check"
+    assert quiz.content.questions[0]["line"] == 6
     assert quiz.estimated_minutes == 2
-    assert memo.assignment is not None and memo.assignment.prompt == "Write a memo."
-    assert memo.assignment.rubric[0]["levels"][0]["points"] == 2.0
+    assert memo.content is not None and memo.content.prompt == "Write a memo."
+    assert memo.content.rubric[0]["levels"][0]["points"] == 2.0
 
 
 def test_estimated_minutes(tree: Path):
@@ -388,7 +388,7 @@ def test_published_false_and_dates_are_json_friendly(tree: Path):
     course = parse_tree(tree).courses[0]
     assert course.published is False and course.level == "advanced"
     assert course.items[1].meta["due"] == "2026-05-01"
-    assert course.items[1].assignment.due == "2026-05-01"
+    assert course.items[1].content.due == "2026-05-01"
 
 
 # --------------------------------------------------------------------------- quiz and rubric
