@@ -92,7 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.admin.views import bp as admin_bp
     from lms.assignments.views import bp as assignments_bp
     from lms.auth.views import bp as auth_bp
-    from lms.community.views import bp as community_bp
+    from lms.cohorts.views import bp as cohorts_bp
     from lms.courses.views import bp as courses_bp
     from lms.main.views import bp as main_bp
     from lms.quizzes.views import bp as quizzes_bp
@@ -102,7 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(courses_bp)
     app.register_blueprint(quizzes_bp)
-    app.register_blueprint(community_bp)
+    app.register_blueprint(cohorts_bp)
     app.register_blueprint(assignments_bp)
 
 

@@ -209,7 +209,7 @@ DEMO_COHORTS = [
 
 
 def seed_cohorts(now: datetime) -> None:
-    from lms.community import services as cohorts
+    from lms.cohorts import services as cohorts
     from lms.errors import NotFound
 
     for name, description, emails in DEMO_COHORTS:

@@ -1,6 +1,6 @@
 """Import every feature's models so the metadata (and Alembic) sees all tables."""
 from lms.auth.models import User  # noqa: F401
-from lms.community.models import Cohort, CohortMember  # noqa: F401
+from lms.cohorts.models import Cohort, CohortMember  # noqa: F401
 from lms.courses.models import (  # noqa: F401
     Course,
     CourseAsset,

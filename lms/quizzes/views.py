@@ -21,7 +21,7 @@ from flask_login import current_user
 from lms import clock
 from lms.auth import services as accounts
 from lms.auth.access import login_required, role_required
-from lms.community import services as cohorts
+from lms.cohorts import services as cohorts
 from lms.courses import services as courses
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db

@@ -86,7 +86,7 @@ def test_users_set_role_refuses_unknown_accounts_and_roles(runner, make_user):
 
 
 def test_demo_seeds_every_role_and_is_idempotent(runner, app, now):
-    from lms.community.models import CohortMember
+    from lms.cohorts.models import CohortMember
     from lms.courses.models import Course, Enrolment
     from lms.quizzes.models import Attempt
 

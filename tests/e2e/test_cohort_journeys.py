@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from lms.community.models import CohortMember
+from lms.cohorts.models import CohortMember
 from lms.courses import services as courses
 from lms.extensions import db
 from lms.quizzes import services as quizzes

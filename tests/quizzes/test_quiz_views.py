@@ -403,7 +403,7 @@ def test_instructor_results_with_date_filter_and_flags(app, tmp_path, now, learn
 
 
 def test_instructor_results_filter_by_cohort(app, tmp_path, now, learner_in, signed_in):
-    from lms.community import services as cohorts
+    from lms.cohorts import services as cohorts
 
     quiz, learners = three_results(app, tmp_path, now, learner_in)
     cohort = cohorts.create_cohort("Eastbrook team", "", actor=None, now=now)

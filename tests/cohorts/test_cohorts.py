@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from lms.community import services
-from lms.community.models import Cohort, CohortMember
+from lms.cohorts import services
+from lms.cohorts.models import Cohort, CohortMember
 from lms.errors import Conflict, NotFound, ValidationError
 from lms.extensions import db
 from tests.builders import count

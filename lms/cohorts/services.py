@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
-from lms.community.models import Cohort, CohortMember
+from lms.cohorts.models import Cohort, CohortMember
 from lms.errors import Conflict, NotFound, ValidationError
 from lms.extensions import db
 

@@ -6,11 +6,11 @@ from flask_login import current_user
 
 from lms import clock
 from lms.auth.access import role_required
-from lms.community import services
-from lms.community.forms import AddMembersForm, CohortForm, ConfirmForm
+from lms.cohorts import services
+from lms.cohorts.forms import AddMembersForm, CohortForm, ConfirmForm
 from lms.errors import DomainError, NotFound
 
-bp = Blueprint("community", __name__, template_folder="templates")
+bp = Blueprint("cohorts", __name__, template_folder="templates")
 
 
 def _cohort_or_404(slug: str):
@@ -32,8 +32,8 @@ def cohorts():
             form.name.errors.append(str(err))
         else:
             flash(f"Cohort \u201c{cohort.name}\u201d created. Now add its members.", "success")
-            return redirect(url_for("community.cohort", slug=cohort.slug))
-    return render_template("community/cohorts.html", cohorts=services.list_cohorts(), form=form)
+            return redirect(url_for("cohorts.cohort", slug=cohort.slug))
+    return render_template("cohorts/cohorts.html", cohorts=services.list_cohorts(), form=form)
 
 
 @bp.route("/admin/cohorts/<slug>", methods=["GET", "POST"])
@@ -48,12 +48,12 @@ def cohort(slug: str):
             form.name.errors.append(str(err))
         else:
             flash("Cohort saved.", "success")
-            return redirect(url_for("community.cohort", slug=item.slug))
+            return redirect(url_for("cohorts.cohort", slug=item.slug))
     return _detail(item, form=form, add_form=AddMembersForm(prefix="add"))
 
 
 def _detail(item, *, form, add_form, status=200):
-    return render_template("community/cohort.html", cohort=item, form=form, add_form=add_form,
+    return render_template("cohorts/cohort.html", cohort=item, form=form, add_form=add_form,
                            members=services.members(item), confirm_form=ConfirmForm()), status
 
 
@@ -72,7 +72,7 @@ def add_members(slug: str):
             if already:
                 message += " Already members: " + ", ".join(u.name for u in already) + "."
             flash(message, "success")
-            return redirect(url_for("community.cohort", slug=item.slug))
+            return redirect(url_for("cohorts.cohort", slug=item.slug))
     return _detail(item, form=CohortForm(obj=item), add_form=add_form, status=400)
 
 
@@ -86,7 +86,7 @@ def remove_member(slug: str, user_id: int):
         except NotFound:
             abort(404)
         flash(f"{user.name} was removed from the cohort.", "success")
-    return redirect(url_for("community.cohort", slug=item.slug))
+    return redirect(url_for("cohorts.cohort", slug=item.slug))
 
 
 @bp.route("/admin/cohorts/<slug>/delete", methods=["POST"])
@@ -98,5 +98,5 @@ def delete(slug: str):
         services.delete_cohort(item)
         flash(f"Cohort \u201c{name}\u201d deleted. Its members' accounts and work are unchanged.",
               "success")
-        return redirect(url_for("community.cohorts"))
-    return redirect(url_for("community.cohort", slug=item.slug))
+        return redirect(url_for("cohorts.cohorts"))
+    return redirect(url_for("cohorts.cohort", slug=item.slug))
