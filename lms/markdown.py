@@ -327,3 +327,9 @@ def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
         _stats.update(hits=0, misses=0)
+
+
+def new_parser() -> MarkdownIt:
+    """A fresh parser configured as the renderer's, for tools that read the tokens (the course
+    linter finds links, headings and fences with it, so it sees what the renderer sees)."""
+    return _build_parser()

@@ -1,8 +1,4 @@
-"""Small helpers shared by the Markdown authoring parsers (courses, quizzes, assignments).
-
-They validate front matter values and find fenced code blocks, so that every parser reports
-problems the same way (``path:LINE: message``) and treats code fences alike.
-"""
+"""Small value checks shared by the authoring parsers (courses, quizzes, assignments)."""
 from __future__ import annotations
 
 import math
@@ -10,7 +6,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+#: A URL that starts with a scheme (https:, mailto:, ...): not a link to a course file.
+SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def is_int(value: Any) -> bool:
@@ -51,19 +48,18 @@ def take_settings(meta: Mapping[str, Any], rules: list[SettingRule], out: dict[s
             bad(key, f"{key} must be {requirement} (got {value!r})")
 
 
-def fence_flags(lines: list[str]) -> list[bool]:
-    """For each line, whether it opens, closes or lies inside a fenced code block."""
-    flags: list[bool] = []
-    fence: str | None = None
-    for line in lines:
-        match = FENCE_RE.match(line)
-        if fence is None:
-            flags.append(bool(match))
-            fence = match.group(1) if match else None
-        else:
-            flags.append(True)
-            # a closing fence uses the same character, is at least as long, and has no info text
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
-                    and not line.strip()[len(match.group(1)):].strip():
-                fence = None
-    return flags
+def str_list(value: Any) -> list[str] | None:
+    """A list of non-empty strings (numbers are turned into text); None when not a list."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return None
+    out = []
+    for item in value:
+        if isinstance(item, bool) or item is None or isinstance(item, dict | list):
+            return None
+        text = str(item).strip()
+        if not text:
+            return None
+        out.append(text)
+    return out
