@@ -1,5 +1,6 @@
 # make run   : set up .venv, migrate, import courses/, seed demo data, serve on http://127.0.0.1:5000
 # make test  : set up .venv, run the whole test suite
+# make lock  : refresh requirements.lock (pinned versions every install uses as constraints)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,12 +11,12 @@ PORT ?= 5000
 # Links in e-mails (confirmation, password reset) are built on this address.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint setup db demo clean bench
+.PHONY: run test lint setup db demo clean bench lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,postgres,redis]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -35,6 +36,14 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check lms tests bench
+	$(BIN)/mypy
+
+# Pins every dependency (and the test, postgres and redis extras) for reproducible installs.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --strip-extras --no-emit-index-url --no-emit-find-links \
+		--extra test --extra postgres --extra redis -o requirements.lock pyproject.toml
 
 bench: setup
 	$(BIN)/python -m bench

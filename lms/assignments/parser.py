@@ -18,9 +18,20 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from lms.authoring import fence_flags, is_int, is_number, line_of, take_settings
+from pydantic import Field
+
+from lms.authoring import fence_flags, line_of
+from lms.authoring.schema import (
+    DEFAULT_PASSING_SCORE,
+    Number,
+    PassMark,
+    Settings,
+    Text,
+    WholeNumber,
+    validate,
+)
 
 #: A problem found in an assignment: (1-based line in the file, message).
 Issue = tuple[int, str]
@@ -30,7 +41,6 @@ ASSIGNMENT_KEYS = frozenset({
     "max_upload_mb", "passing_score",
 })
 DEFAULT_MAX_UPLOAD_MB = 10
-DEFAULT_PASSING_SCORE = 70
 
 _RUBRIC_HEADING_RE = re.compile(r"^ {0,3}##[ \t]+rubric[ \t]*#*[ \t]*$", re.IGNORECASE)
 _SECTION_END_RE = re.compile(r"^ {0,3}#{1,2}(?:[ \t]|$)")
@@ -40,6 +50,18 @@ _LEVEL_POINTS_RE = re.compile(
     re.IGNORECASE,
 )
 _EXTENSION_RE = re.compile(r"^[a-z0-9]{1,10}$")
+
+
+class AssignmentSettings(Settings):
+    """An assignment's plain front matter settings (due and attachments are parsed apart)."""
+
+    title: Text | None = None
+    due_days: Annotated[WholeNumber | None,
+                        Field(ge=0, description="a whole number of days >= 0")] = None
+    peer_reviews: Annotated[WholeNumber, Field(ge=0, description="a whole number >= 0")] = 0
+    max_upload_mb: Annotated[Number, Field(gt=0, description="a number > 0")] = \
+        DEFAULT_MAX_UPLOAD_MB
+    passing_score: PassMark = DEFAULT_PASSING_SCORE
 
 
 @dataclass
@@ -90,28 +112,19 @@ def _parse_settings(
         if key not in ASSIGNMENT_KEYS:
             bad(str(key), f"unknown assignment setting '{key}' "
                           f"(known: {', '.join(sorted(ASSIGNMENT_KEYS))})")
-    title = meta.get("title")
-    if title is not None:
-        if isinstance(title, str) and title.strip():
-            out["title"] = title.strip()
-        else:
-            bad("title", "title must be non-empty text")
-    take_settings(meta, [("due_days", lambda v: is_int(v) and v >= 0,
-                          "a whole number of days >= 0")], out, bad)
+    found = validate(AssignmentSettings, meta,
+                     lambda path, message: issues.append((line_of(lines, default_line, *path),
+                                                          message)))
+    out.update(found.model_dump(exclude={"title"}))
+    out["title"] = found.title or default_title
     value = meta.get("due")
     if value is not None:
         out["due"] = _parse_due(value, lambda message: bad("due", message))
     if out["due_days"] is not None and out["due"] is not None:
         bad("due", "give either due_days (days after enrolment) or due (a date), not both")
-    take_settings(meta, [("peer_reviews", lambda v: is_int(v) and v >= 0,
-                          "a whole number >= 0")], out, bad)
     value = meta.get("attachments")
     if value is not None:
         out["attachments"] = _parse_extensions(value, lambda message: bad("attachments", message))
-    take_settings(meta, [
-        ("max_upload_mb", lambda v: is_number(v) and v > 0, "a number > 0"),
-        ("passing_score", lambda v: is_number(v) and 0 <= v <= 100, "a number from 0 to 100"),
-    ], out, bad)
     return out
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 #: A URL that starts with a scheme (https:, mailto:, ...): not a link to a course file.
@@ -27,25 +27,6 @@ def line_of(key_lines: Mapping[tuple[str, ...], int], default: int, *path: str) 
         if line:
             return line
     return default
-
-
-#: (key, test of the value, what the value must be): one front matter setting's rule.
-SettingRule = tuple[str, Callable[[Any], bool], str]
-
-
-def take_settings(meta: Mapping[str, Any], rules: list[SettingRule], out: dict[str, Any],
-                  bad: Callable[[str, str], None]) -> None:
-    """Copy each present setting that passes its test into ``out``; report the others as
-    ``<key> must be <requirement> (got <value>)``. Absent (or null) settings keep their default.
-    """
-    for key, ok, requirement in rules:
-        value = meta.get(key)
-        if value is None:
-            continue
-        if ok(value):
-            out[key] = value
-        else:
-            bad(key, f"{key} must be {requirement} (got {value!r})")
 
 
 def str_list(value: Any) -> list[str] | None:

@@ -10,19 +10,39 @@ import math
 import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from lms.authoring.frontmatter import FrontMatter, split_front_matter
 from lms.authoring.markdown_scan import first_heading
 from lms.authoring.problems import Problem, Sink
-from lms.authoring.values import is_int, line_of
+from lms.authoring.schema import Settings, Text, WholeNumber, validate
+from lms.authoring.values import line_of
 from lms.courses import kinds
 from lms.courses.layout import norm
 from lms.courses.links import check_links, check_links_against
 from lms.courses.parsed import ParsedItem
 
-LESSON_KEYS = frozenset({"title", "type", "estimated_minutes", "summary"})
 #: Minutes per 200 words used to estimate a lesson.
 WORDS_PER_MINUTE = 200
+
+
+class ItemSettings(Settings):
+    """The front matter every item may carry."""
+
+    estimated_minutes: Annotated[WholeNumber | None,
+                                 Field(gt=0, description="a whole number > 0")] = None
+
+
+class LessonSettings(ItemSettings):
+    """A lesson's front matter (``summary`` is free text)."""
+
+    title: Text | None = None
+    summary: Any = None
+
+
+LESSON_KEYS = frozenset(LessonSettings.model_fields) | {"type"}
 kinds.register_lesson(LESSON_KEYS)
 
 
@@ -37,17 +57,6 @@ def titleize(slug: str) -> str:
 
 def _word_count(body: str) -> int:
     return len(re.findall(r"[\w'’-]+", body))
-
-
-def _estimated_minutes(fm: FrontMatter, path: Path, sink: Sink) -> int | None:
-    value = fm.meta.get("estimated_minutes")
-    if value is None:
-        return None
-    if is_int(value) and value > 0:
-        return value
-    sink.add(path, _line(fm, "estimated_minutes"),
-             f"estimated_minutes must be a whole number > 0 (got {value!r})")
-    return None
 
 
 def build_item(text: str, path: Path, source_path: str, slug: str, module_slug: str | None,
@@ -65,7 +74,10 @@ def build_item(text: str, path: Path, source_path: str, slug: str, module_slug: 
     raw_title = fm.meta.get("title")
     title = raw_title.strip() if isinstance(raw_title, str) and raw_title.strip() else \
         (first_heading(fm.body) or titleize(file_slug))
-    minutes = _estimated_minutes(fm, path, sink)
+    model = LessonSettings if kind == kinds.LESSON else ItemSettings
+    settings = validate(model, fm.meta,
+                        lambda where, message: sink.add(path, _line(fm, *where), message))
+    minutes = settings.estimated_minutes
     content = None
     handler = kinds.get(kind)
     if handler is not None and handler.parse is not None:
@@ -79,8 +91,6 @@ def build_item(text: str, path: Path, source_path: str, slug: str, module_slug: 
             if key not in LESSON_KEYS:
                 sink.add(path, _line(fm, key), f"unknown lesson key '{key}' "
                                                f"(known: {', '.join(sorted(LESSON_KEYS))})")
-        if raw_title is not None and not (isinstance(raw_title, str) and raw_title.strip()):
-            sink.add(path, _line(fm, "title"), "title must be non-empty text")
         if not fm.body.strip():
             sink.add(path, min(fm.body_line, text.count("\n") + 1), "lesson has no text")
         minutes = minutes or max(1, math.ceil(_word_count(fm.body) / WORDS_PER_MINUTE))

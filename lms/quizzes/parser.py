@@ -21,30 +21,52 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import regex as regex_engine
+from pydantic import Field
 
-from lms.authoring import fence_flags, is_int, is_number, line_of, take_settings
+from lms.authoring import fence_flags, is_int, line_of
+from lms.authoring.schema import (
+    DEFAULT_PASSING_SCORE,
+    Flag,
+    Number,
+    PassMark,
+    Settings,
+    Text,
+    WholeNumber,
+    defaults,
+    validate,
+)
 
 #: A problem found in a quiz: (1-based line in the file, message).
 Issue = tuple[int, str]
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "title": "",
-    "passing_score": 70,
-    "attempts": 0,
-    "cooldown_hours": 0,
-    "time_limit": None,
-    "shuffle": False,
-    "draw": None,
-    "blueprint": None,
-    "grading": "highest",
-    "review": "after_submit",
-    "exam": False,
-}
 GRADING_VALUES = ("highest", "last")
 REVIEW_VALUES = ("after_submit", "after_close", "never")
+
+
+class QuizSettings(Settings):
+    """A quiz's front matter settings (each description is what the value must be)."""
+
+    title: Text | None = None
+    passing_score: PassMark = DEFAULT_PASSING_SCORE
+    attempts: Annotated[WholeNumber,
+                        Field(ge=0, description="a whole number >= 0 (0 = unlimited)")] = 0
+    cooldown_hours: Annotated[Number, Field(ge=0, description="a number >= 0")] = 0
+    time_limit: Annotated[WholeNumber | None,
+                          Field(gt=0, description="a whole number of minutes > 0")] = None
+    shuffle: Annotated[Flag, Field(description="true or false")] = False
+    draw: Annotated[WholeNumber | None, Field(gt=0, description="a whole number > 0")] = None
+    grading: Annotated[Literal["highest", "last"],
+                       Field(description=f"one of {', '.join(GRADING_VALUES)}")] = "highest"
+    review: Annotated[Literal["after_submit", "after_close", "never"],
+                      Field(description=f"one of {', '.join(REVIEW_VALUES)}")] = "after_submit"
+    exam: Annotated[Flag, Field(description="true or false")] = False
+
+
+#: The settings of a quiz whose front matter sets nothing (blueprint is parsed on its own).
+DEFAULT_SETTINGS: dict[str, Any] = {**defaults(QuizSettings), "title": "", "blueprint": None}
 #: Front matter keys a quiz accepts (settings plus the keys every item may carry).
 QUIZ_KEYS = frozenset(DEFAULT_SETTINGS) | {"type", "estimated_minutes"}
 #: Regular-expression flags an accepted answer may carry (as the grader understands them).
@@ -162,31 +184,16 @@ def parse_settings(
         if key not in QUIZ_KEYS:
             bad(str(key), f"unknown quiz setting '{key}' (known: {', '.join(sorted(QUIZ_KEYS))})")
 
-    if "title" in meta and meta["title"] is not None:
-        if isinstance(meta["title"], str) and meta["title"].strip():
-            settings["title"] = meta["title"].strip()
-        else:
-            bad("title", "title must be non-empty text")
-
-    take_settings(meta, [
-        ("passing_score", lambda v: is_number(v) and 0 <= v <= 100, "a number from 0 to 100"),
-        ("attempts", lambda v: is_int(v) and v >= 0, "a whole number >= 0 (0 = unlimited)"),
-        ("cooldown_hours", lambda v: is_number(v) and v >= 0, "a number >= 0"),
-        ("time_limit", lambda v: is_int(v) and v > 0, "a whole number of minutes > 0"),
-        ("shuffle", lambda v: isinstance(v, bool), "true or false"),
-        ("exam", lambda v: isinstance(v, bool), "true or false"),
-        ("draw", lambda v: is_int(v) and v > 0, "a whole number > 0"),
-    ], settings, bad)
+    found = validate(QuizSettings, meta,
+                     lambda path, message: issues.append((line_of(lines, default_line, *path),
+                                                          message)))
+    settings.update(found.model_dump(exclude={"title"}))
+    settings["title"] = found.title or default_title
 
     value = meta.get("blueprint")
     if value is not None:
         blueprint = _parse_blueprint(value, lines, default_line, issues)
         settings["blueprint"] = blueprint or None
-
-    take_settings(meta, [
-        (key, lambda v, allowed=allowed: v in allowed, f"one of {', '.join(allowed)}")
-        for key, allowed in (("grading", GRADING_VALUES), ("review", REVIEW_VALUES))
-    ], settings, bad)
     return settings, issues
 
 
