@@ -22,9 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.dbtypes import UTCDateTime
 from lms.extensions import db
 
-ITEM_KINDS = ("lesson", "quiz", "assignment")
-LEVELS = ("introductory", "intermediate", "advanced")
-
 
 class Course(db.Model):
     __tablename__ = "courses"

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import io
 import mimetypes
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -31,7 +34,7 @@ from lms.courses.models import (
     Module,
 )
 from lms.courses.signals import course_completed, item_synced
-from lms.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from lms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
 
 
@@ -265,6 +268,18 @@ def _sync_assets(course: Course, parsed, changes: list[str]) -> None:
 # ====================================================================== export
 
 
+def export_zip(course: Course) -> bytes:
+    """The course as a zip of its Markdown folder (what `courses import` reads back)."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = export_course(course, Path(tmp))
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    zf.write(path, path.relative_to(Path(tmp)))
+    return buffer.getvalue()
+
+
 def export_course(course: Course, dest: Path) -> Path:
     """Write the course back to a folder of Markdown files (importing it changes nothing)."""
     folder = Path(dest) / course.dirname
@@ -453,12 +468,35 @@ def require_enrolment(user, course: Course) -> Enrolment:
     return enrolment
 
 
-def record_visit(enrolment: Enrolment, item: Item, now: datetime) -> None:
-    """Remember where the learner is, for "continue where you left off"."""
-    if enrolment.last_item_id != item.id or enrolment.last_activity_at != now:
-        enrolment.last_item_id = item.id
-        enrolment.last_activity_at = now
-        db.session.commit()
+#: A learner reading on in one item is recorded at most this often (seconds).
+VISIT_RESOLUTION_SECONDS = 60
+
+
+def record_visit(enrolment: Enrolment, item: Item, now: datetime) -> bool:
+    """Remember where the learner is, for "continue where you left off".
+
+    Writes (one commit) only when the learner moved to another item or the last record is a
+    minute old or more, so reading a page is not a write each time. True when it wrote.
+    """
+    last = enrolment.last_activity_at
+    if enrolment.last_item_id == item.id and last is not None \
+            and abs((now - last).total_seconds()) < VISIT_RESOLUTION_SECONDS:
+        return False
+    enrolment.last_item_id = item.id
+    enrolment.last_activity_at = now
+    db.session.commit()
+    return True
+
+
+def continue_item(enrolment: Enrolment | None, course: Course) -> Item | None:
+    """Where "Continue" takes a learner: the item last visited if it is still in the course,
+    else the course's first item; None when not enrolled or the course is complete."""
+    if enrolment is None or enrolment.completed_at is not None:
+        return None
+    last = enrolment.last_item
+    if last is not None and last.active:
+        return last
+    return min((i for i in course.items if i.active), key=lambda i: i.position, default=None)
 
 
 def complete_lesson(enrolment: Enrolment, item: Item, now: datetime) -> bool:
@@ -604,6 +642,22 @@ def teaching_courses(user) -> list[Course]:
 # ====================================================================== authoring
 
 
+def get_asset(course: Course, path: str) -> CourseAsset:
+    """One of the course's files under assets/ (NotFound when it has none at that path)."""
+    found = db.session.scalar(select(CourseAsset).where(CourseAsset.course_id == course.id,
+                                                        CourseAsset.path == path))
+    if found is None:
+        raise NotFound("No such file.")
+    return found
+
+
+def active_item_at(code: str, slug: str) -> bool:
+    """Whether the course with this code has an active item with this slug."""
+    return db.session.scalar(
+        select(Item.id).join(Course, Course.id == Item.course_id)
+        .where(Course.code == code, Item.slug == slug, Item.active.is_(True))) is not None
+
+
 def course_files(course: Course) -> set[str]:
     """The paths, relative to the course folder, of the files an imported course has: course.md,
     module.md files, items and assets (what a lesson's relative links may point at)."""
@@ -616,12 +670,27 @@ def course_files(course: Course) -> set[str]:
 
 
 def save_item_source(item: Item, source: str, actor: User, now: datetime, *,
-                     origin: str = "edit", note: str = "") -> ItemRevision | None:
+                     origin: str = "edit", note: str = "",
+                     base_revision: int | None = None) -> ItemRevision | None:
     """Save edited Markdown as a new revision; None when nothing changed.
 
-    The text is checked with the same parser as `courses check`; problems raise
-    ValidationError listing `LINE: message` for each, and nothing is saved.
+    base_revision is the revision the author started from: when someone saved another since,
+    Conflict is raised and nothing is saved. The text is checked with the same parser as
+    `courses check`; problems raise ValidationError listing `LINE: message` for each, and
+    nothing is saved. One commit, or a rollback and the error.
     """
+    if base_revision is not None and base_revision != item.revision:
+        raise Conflict(f"Someone saved revision {item.revision} while you were editing. Your "
+                       "text is below; compare with the history before saving again.")
+    try:
+        return _save_item_source(item, source, actor, now, origin, note)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _save_item_source(item: Item, source: str, actor: User, now: datetime, origin: str,
+                      note: str) -> ItemRevision | None:
     source = source.replace("\r\n", "\n")
     if content_hash(source) == item.content_hash:
         return None

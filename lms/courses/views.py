@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import tempfile
-import zipfile
 from functools import wraps
 from pathlib import Path
 
@@ -21,15 +19,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms import clock
 from lms.auth.access import login_required, role_required
 from lms.courses import kinds, services
+from lms.courses.course_meta import LEVELS
 from lms.courses.forms import ActionForm, EditItemForm
-from lms.courses.models import LEVELS, Course, CourseAsset, Item
-from lms.errors import DomainError, NotFound, PermissionDenied
-from lms.extensions import db
+from lms.errors import Conflict, DomainError, NotFound, PermissionDenied
 from lms.markdown import render_document
 
 bp = Blueprint("courses", __name__, template_folder="templates")
@@ -84,6 +80,7 @@ def course(code: str):
     return render_template(
         "courses/course.html", course=course, enrolment=enrolment, progress=prog,
         outline=services.outline(course, prog.done_ids),
+        continue_item=services.continue_item(enrolment, course),
         prerequisites=services.prerequisite_status(current_user, course),
         overview=render_document(course.overview, link_base=asset_base(course), heading_offset=1),
         can_edit=services.can_edit(current_user, course),
@@ -159,9 +156,9 @@ def complete(code: str, slug: str):
 @bp.route("/courses/<code>/assets/<path:path>")
 def asset(code: str, path: str):
     course = _course_or_404(code)
-    found = db.session.scalar(select(CourseAsset).where(CourseAsset.course_id == course.id,
-                                                        CourseAsset.path == path))
-    if found is None:
+    try:
+        found = services.get_asset(course, path)
+    except NotFound:
         abort(404)
     response = Response(found.content, mimetype=found.mimetype)
     # Course files are served inert: an SVG or HTML asset can never run script on our origin.
@@ -189,10 +186,7 @@ def _unless_an_item(action: str):
         def wrapped(code: str, slug: str, **kwargs):
             if request.method == "GET" and not kwargs:
                 full = f"{slug}/{action}"
-                found = db.session.scalar(
-                    select(Item.id).join(Course, Course.id == Item.course_id)
-                    .where(Course.code == code, Item.slug == full, Item.active.is_(True)))
-                if found is not None:
+                if services.active_item_at(code, full):
                     return item(code=code, slug=full)
             return view(code=code, slug=slug, **kwargs)
 
@@ -215,20 +209,20 @@ def edit_item(code: str, slug: str):
     course, it = _editable_or_403(code, slug)
     form = EditItemForm(source=it.source, base_revision=str(it.revision))
     if form.validate_on_submit():
-        if form.base_revision.data and form.base_revision.data != str(it.revision):
-            flash(f"Someone saved revision {it.revision} while you were editing. Your text is "
-                  "below; compare with the history before saving again.", "error")
+        base = form.base_revision.data
+        try:
+            rev = services.save_item_source(
+                it, form.source.data, current_user, clock.now(), note=form.note.data or "",
+                base_revision=int(base) if base and base.isdigit() else None)
+        except Conflict as err:
+            flash(str(err), "error")
             form.base_revision.data = str(it.revision)
+        except DomainError as err:
+            flash(str(err), "error")
         else:
-            try:
-                rev = services.save_item_source(it, form.source.data, current_user, clock.now(),
-                                                note=form.note.data or "")
-            except DomainError as err:
-                flash(str(err), "error")
-            else:
-                flash("No changes to save." if rev is None else
-                      f"Saved as revision {rev.number}.", "info" if rev is None else "success")
-                return redirect(url_for("courses.edit_item", code=code, slug=slug))
+            flash("No changes to save." if rev is None else
+                  f"Saved as revision {rev.number}.", "info" if rev is None else "success")
+            return redirect(url_for("courses.edit_item", code=code, slug=slug))
     preview = render_document(form.source.data or "", link_base=asset_base(course),
                               doc_dir=posixpath.dirname(it.source_path))
     return render_template("courses/edit.html", course=course, item=it, form=form,
@@ -288,13 +282,5 @@ def restore(code: str, slug: str, number: int):
 @role_required("instructor")
 def export(code: str):
     course, _ = _editable_or_403(code)
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = services.export_course(course, Path(tmp))
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    zf.write(path, path.relative_to(Path(tmp)))
-    buffer.seek(0)
-    return send_file(buffer, mimetype="application/zip", as_attachment=True,
-                     download_name=f"{course.dirname}.zip")
+    return send_file(io.BytesIO(services.export_zip(course)), mimetype="application/zip",
+                     as_attachment=True, download_name=f"{course.dirname}.zip")

@@ -155,13 +155,11 @@ class QuizState:
 
 
 def learner_state(quiz: Quiz, user, now: datetime) -> QuizState:
-    """Where one learner stands with a quiz (expired open attempts are submitted first)."""
+    """Where one learner stands with a quiz. A read: it writes nothing (an attempt past its
+    time limit is closed by :func:`close_expired_for` or the :func:`close_expired` sweep)."""
     attempts = list(db.session.scalars(select(Attempt).where(
         Attempt.quiz_id == quiz.id, Attempt.user_id == user.id).order_by(Attempt.number)))
     open_attempt = next((a for a in attempts if a.status == "open"), None)
-    if open_attempt is not None and is_expired(open_attempt, now):
-        submit_attempt(open_attempt, None, now, auto=True)
-        open_attempt = None
     submitted = [a for a in attempts if a.status == "submitted"]
     settings = quiz.settings
     allowed = None
@@ -208,15 +206,21 @@ def start_attempt(quiz: Quiz, user, enrolment: Enrolment | None, now: datetime, 
     """Start (or resume) an attempt: draws the questions and fixes their order for good."""
     if enrolment is None:
         raise PermissionDenied("Enrol in the course to take its quizzes.")
+    closed = _close_expired_of(user, quiz, now)  # in this transaction: an open one past its time
     state = learner_state(quiz, user, now)
     if state.open_attempt is not None:
+        if closed:  # pragma: no cover - one open attempt per learner and quiz
+            db.session.commit()
         return state.open_attempt
     if not state.can_start:
+        db.session.rollback()
         raise ValidationError(state.reason or "You cannot start an attempt now.")
     if quiz.exam and not honour:
+        db.session.rollback()
         raise ValidationError("Confirm the honour statement to begin the exam.")
     pool = active_pool(quiz)
     if not pool:
+        db.session.rollback()
         raise ValidationError("This quiz has no questions.")
     seed = rng_seed if rng_seed is not None else secrets.randbelow(2**31)
     rng = random.Random(seed)
@@ -258,14 +262,22 @@ def load_attempt(attempt_id: int) -> Attempt | None:
 
 
 def get_attempt_for(user, attempt_id: int, now: datetime) -> Attempt:
-    """The learner's own attempt (others' are refused); an expired one is submitted first."""
+    """The learner's own attempt (others' are refused). A read: it writes nothing; an attempt
+    past its time limit stays open until :func:`close_expired_for` or the sweep closes it."""
+    del now  # kept for the callers' symmetry with the writing services
     attempt = load_attempt(attempt_id)
     if attempt is None:
         raise NotFound("No such attempt.")
     if attempt.user_id != user.id:
         raise PermissionDenied("That attempt belongs to someone else.")
-    if is_expired(attempt, now):
-        submit_attempt(attempt, None, now, auto=True)
+    return attempt
+
+
+def attempt_in(quiz: Quiz, attempt_id: int) -> Attempt:
+    """An attempt at this quiz (for its managers' review); NotFound for any other id."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.quiz_id != quiz.id:
+        raise NotFound("No such attempt.")
     return attempt
 
 
@@ -291,16 +303,17 @@ class TimeUp(ValidationError):
 def save_answers(attempt: Attempt, answers: dict, now: datetime) -> list[str]:
     """Save responses keyed by question key; returns the keys saved.
 
-    Refuses keys not drawn in this attempt; refuses everything after the time limit plus
-    grace (and then submits the attempt with what was saved before).
+    Refuses keys not drawn in this attempt (nothing saved, rolled back); refuses everything
+    after the time limit plus grace: then the attempt is closed with what was saved before
+    (one commit) and TimeUp is raised: the late answers are what is refused.
     """
     attempt = _lock(attempt)
     if attempt.status != "open":
         db.session.rollback()
         raise Conflict("This attempt has already been submitted.")
     if is_expired(attempt, now):
-        db.session.rollback()
-        submit_attempt(attempt, None, now, auto=True)
+        _close(attempt, None, now, auto=True)
+        db.session.commit()
         raise TimeUp("Time is up: answers sent after the time limit were not counted.")
     try:
         saved = _apply_answers(attempt, answers, now)
@@ -329,22 +342,40 @@ def _apply_answers(attempt: Attempt, answers: dict, now: datetime) -> list[str]:
 
 def submit_attempt(attempt: Attempt, answers: dict | None, now: datetime, *,
                    auto: bool = False) -> Attempt:
-    """Grade once. Final answers (if any, and in time) are saved first. Idempotent."""
+    """Grade once. Final answers (if any, and in time) are saved first. Idempotent.
+
+    One commit; on bad answers everything is rolled back (the attempt stays open) and the
+    error is raised.
+    """
+    try:
+        graded = _close(attempt, answers, now, auto=auto)
+    except Exception:
+        db.session.rollback()  # undo the claim: the attempt stays open, nothing saved
+        raise
+    if graded is None:  # already submitted (by another request or the sweep)
+        db.session.rollback()
+        db.session.refresh(attempt)
+        return attempt
+    db.session.commit()
+    return graded
+
+
+def _close(attempt: Attempt, answers: dict | None, now: datetime, *,
+           auto: bool) -> Attempt | None:
+    """Claim and grade an open attempt in the caller's transaction (no commit).
+
+    None when it was not open any more. Raises ValidationError for answers to questions not
+    drawn (the caller rolls back).
+    """
     claimed = db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "open")
         .values(status="submitted").execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
-        db.session.rollback()
-        db.session.refresh(attempt)
-        return attempt
+        return None
     attempt = load_attempt(attempt.id)
     late = attempt.deadline_at is not None and now > attempt.deadline_at + GRACE
     if answers and not late:
-        try:
-            _apply_answers(attempt, answers, now)
-        except ValidationError:
-            db.session.rollback()  # undo the claim: the attempt stays open, nothing saved
-            raise
+        _apply_answers(attempt, answers, now)
     if auto or late:
         attempt.auto_submitted = auto or late
         attempt.submitted_at = min(now, attempt.deadline_at) if attempt.deadline_at else now
@@ -364,18 +395,41 @@ def submit_attempt(attempt: Attempt, answers: dict | None, now: datetime, *,
         enrolment = db.session.get(Enrolment, attempt.enrolment_id)
         item = db.session.get(Item, attempt.quiz.item_id)
         courses.mark_item_done(enrolment, item, attempt.submitted_at)
-    db.session.commit()
     return attempt
 
 
+def _expired_query(now: datetime):
+    return select(Attempt).where(Attempt.status == "open", Attempt.deadline_at.is_not(None),
+                                 Attempt.deadline_at < now - GRACE)
+
+
 def close_expired(now: datetime) -> int:
-    """Submit every open attempt past its limit (a cron-able sweep); returns how many."""
-    expired = list(db.session.scalars(select(Attempt).where(
-        Attempt.status == "open", Attempt.deadline_at.is_not(None),
-        Attempt.deadline_at < now - GRACE)))
-    for attempt in expired:
-        submit_attempt(attempt, None, now, auto=True)
-    return len(expired)
+    """Submit every open attempt past its limit (a cron-able sweep; one commit); returns how
+    many were closed."""
+    closed = sum(_close(attempt, None, now, auto=True) is not None
+                 for attempt in list(db.session.scalars(_expired_query(now))))
+    db.session.commit()
+    return closed
+
+
+def _close_expired_of(user, quiz: Quiz, now: datetime) -> int:
+    return sum(_close(attempt, None, now, auto=True) is not None
+               for attempt in list(db.session.scalars(_expired_query(now).where(
+                   Attempt.quiz_id == quiz.id, Attempt.user_id == user.id))))
+
+
+def close_expired_for(user, quiz: Quiz, now: datetime) -> int:
+    """Close this learner's attempt at this quiz if its time is up; returns how many closed.
+
+    The one write a page view (GET) may ask for, before it shows the learner's standing or an
+    attempt: it records what the clock already decided, as the scheduled :func:`close_expired`
+    would. Commits only when it closed something; reads (learner_state, get_attempt_for)
+    never write.
+    """
+    closed = _close_expired_of(user, quiz, now)
+    if closed:
+        db.session.commit()
+    return closed
 
 
 # ====================================================================== what a learner sees
@@ -446,7 +500,7 @@ def grant_accommodation(quiz: Quiz, learner, kind: str, amount: int, actor, now:
             Attempt.quiz_id == quiz.id, Attempt.user_id == learner.id,
             Attempt.status == "open"))
         if open_attempt is not None and is_expired(open_attempt, now):
-            submit_attempt(open_attempt, None, now, auto=True)  # too late to extend it
+            _close(open_attempt, None, now, auto=True)  # too late to extend it
             open_attempt = None
     grant = Accommodation(quiz_id=quiz.id, user_id=learner.id, kind=kind, amount=amount,
                           note=note.strip()[:300], granted_by_id=actor.id, granted_at=now)

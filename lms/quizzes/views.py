@@ -24,7 +24,6 @@ from lms.auth.access import login_required, role_required
 from lms.cohorts import services as cohorts
 from lms.courses import services as courses
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from lms.extensions import db
 from lms.quizzes import analysis, services
 from lms.quizzes.forms import (
     AccommodationForm,
@@ -52,7 +51,11 @@ def item_context(item, enrolment, user) -> dict:
         quiz = services.quiz_for_item(item)
     except NotFound:
         return {"quiz": None, "doc": None}
-    state = services.learner_state(quiz, user, clock.now()) if enrolment else None
+    state = None
+    if enrolment:
+        now = clock.now()
+        services.close_expired_for(user, quiz, now)  # the time limit decided it already
+        state = services.learner_state(quiz, user, now)
     return {"quiz": quiz, "doc": None, "state": state, "start_form": StartForm(),
             "honour_statement": services.HONOUR_STATEMENT,
             "can_manage": services.can_manage(user, quiz),
@@ -104,6 +107,10 @@ def start(quiz_id: int):
 def attempt(attempt_id: int):
     att = _attempt_or_error(attempt_id)
     quiz = att.quiz
+    if services.is_expired(att, clock.now()):
+        # Time is up: close it (see services.close_expired_for) and show the result.
+        services.close_expired_for(current_user, quiz, clock.now())
+        att = _attempt_or_error(attempt_id)
     if att.status == "submitted":
         state = services.learner_state(quiz, current_user, clock.now())
         show = services.shows_answers(att, state)
@@ -226,8 +233,9 @@ def analysis_csv(quiz_id: int):
 @role_required("instructor")
 def attempt_detail(quiz_id: int, attempt_id: int):
     quiz = _managed_quiz_or_403(quiz_id)
-    att = db.session.get(Attempt, attempt_id)
-    if att is None or att.quiz_id != quiz.id:
+    try:
+        att = services.attempt_in(quiz, attempt_id)
+    except NotFound:
         abort(404)
     return render_template("quizzes/attempt_detail.html", quiz=quiz, attempt=att,
                            review=services.review(att, show_answers=True)

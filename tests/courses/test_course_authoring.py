@@ -403,3 +403,24 @@ def test_export_zip_holds_the_course_folder(app, tree, owner, sign_in):
         assert zf.read("c1/assets/map.png") == PNG
         assert zf.read("c1/01-welcome.md").decode() == (tree / "c1" / "01-welcome.md") \
             .read_text()
+
+
+def test_save_item_source_refuses_a_stale_base_revision_and_saves_nothing(
+        app, tree, owner, make_user, now):
+    from lms.errors import Conflict
+
+    services.save_item_source(item("welcome"), lesson("Welcome", "First."), owner, now,
+                              base_revision=1)
+    with pytest.raises(Conflict, match="Someone saved revision 2"):
+        services.save_item_source(item("welcome"), lesson("Welcome", "Stale."), owner, now,
+                                  base_revision=1)
+    welcome = item("welcome")
+    assert welcome.revision == 2 and "First." in welcome.body
+
+
+def test_a_failed_save_leaves_the_session_clean(app, tree, owner, now):
+    welcome = item("welcome")
+    with pytest.raises(services.ValidationError):
+        services.save_item_source(welcome, "---\ntype: quiz\n---\nNo questions.\n", owner, now)
+    assert not db.session.dirty and not db.session.new
+    assert item("welcome").revision == 1

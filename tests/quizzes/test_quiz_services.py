@@ -314,7 +314,7 @@ def test_a_late_submit_keeps_only_what_was_saved_in_time(app, tmp_path, now, mak
     assert result.submitted_at == now + timedelta(minutes=10)
 
 
-@pytest.mark.parametrize("via", ["learner_state", "get_attempt_for", "close_expired"])
+@pytest.mark.parametrize("via", ["close_expired_for", "close_expired"])
 def test_an_open_attempt_past_its_limit_is_submitted_with_what_was_saved(
         app, tmp_path, now, make_user, via):
     quiz = install(tmp_path, now, quiz_md(choice_questions(4), time_limit=20))
@@ -325,10 +325,11 @@ def test_an_open_attempt_past_its_limit_is_submitted_with_what_was_saved(
                           now + timedelta(minutes=5))
     later = now + timedelta(hours=3)
 
-    if via == "learner_state":
+    if via == "close_expired_for":
+        assert services.close_expired_for(learner, quiz, later) == 1
+        assert services.close_expired_for(learner, quiz, later) == 0
         state = services.learner_state(quiz, learner, later)
         assert state.open_attempt is None and len(state.submitted) == 1
-    elif via == "get_attempt_for":
         assert services.get_attempt_for(learner, attempt.id, later).status == "submitted"
     else:
         assert services.close_expired(later) == 1
@@ -338,6 +339,22 @@ def test_an_open_attempt_past_its_limit_is_submitted_with_what_was_saved(
     assert result.status == "submitted" and result.auto_submitted
     assert result.submitted_at == now + timedelta(minutes=20)
     assert (result.earned, result.percent) == (2.0, 50.0)
+
+
+def test_reading_an_expired_attempt_writes_nothing(app, tmp_path, now, make_user):
+    quiz = install(tmp_path, now, quiz_md(choice_questions(2), time_limit=20))
+    learner, enrolment = enrolled(make_user, quiz, now)
+    attempt = services.start_attempt(quiz, learner, enrolment, now)
+    later = now + timedelta(hours=3)
+    state = services.learner_state(quiz, learner, later)
+    assert state.open_attempt.id == attempt.id
+    assert services.get_attempt_for(learner, attempt.id, later).status == "open"
+    db.session.rollback()  # nothing was committed by the reads
+    assert services.load_attempt(attempt.id).status == "open"
+    # Starting again closes the expired attempt and opens the next, in one transaction.
+    second = services.start_attempt(quiz, learner, enrolment, later)
+    assert second.id != attempt.id and second.number == 2
+    assert services.load_attempt(attempt.id).auto_submitted
 
 
 def test_close_expired_leaves_attempts_within_their_time(app, tmp_path, now, make_user):
