@@ -17,7 +17,7 @@ LMS = Path(__file__).resolve().parents[1] / "lms"
 #: Bottom to top. Names are lms's top-level packages and modules.
 LAYERS: list[set[str]] = [
     # shared infrastructure: no feature knowledge
-    {"clock", "config", "dbtypes", "errors", "extensions", "markdown", "authoring", "mail",
+    {"clock", "config", "dbtypes", "errors", "extensions", "markdown", "authoring", "mail", "text",
      "storage", "tasks"},
     {"auth"},
     {"programme", "cohorts"},

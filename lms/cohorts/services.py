@@ -6,7 +6,6 @@ exceptions whose text is fit to show; on an error nothing is changed.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
@@ -16,14 +15,10 @@ from lms.auth.models import User
 from lms.cohorts.models import Cohort, CohortMember
 from lms.errors import Conflict, NotFound, ValidationError
 from lms.extensions import db
+from lms.text import slugify
 
 MAX_NAME = 120
 _SPLIT_RE = re.compile(r"[\s,;]+")
-
-
-def slugify(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
 
 
 def list_cohorts() -> list[tuple[Cohort, int]]:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import User
+from lms.authoring.frontmatter import plain
 from lms.courses import parser
 from lms.courses.models import (
     Course,
@@ -212,7 +213,7 @@ def _apply_item_content(item: Item, pi, file_hash: str | None, now: datetime,
                         actor: User | None, origin: str, note: str = "") -> None:
     """Set an item's content from a parsed file and record a revision (caller's transaction)."""
     item.kind, item.title = pi.kind, pi.title
-    item.source, item.body, item.meta = pi.source, pi.body, _jsonable(pi.meta)
+    item.source, item.body, item.meta = pi.source, pi.body, plain(pi.meta)
     item.estimated_minutes = int(pi.estimated_minutes or 1)
     item.content_hash = content_hash(pi.source)
     if file_hash is not None:
@@ -227,17 +228,6 @@ def _apply_item_content(item: Item, pi, file_hash: str | None, now: datetime,
                                 author_id=actor.id if actor else None, origin=origin,
                                 note=note))
     item_synced.send(item, parsed=pi, now=now)
-
-
-def _jsonable(value):
-    """Front matter as JSON-safe data (dates become ISO strings)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def _sync_assets(course: Course, parsed, changes: list[str]) -> None:

@@ -31,6 +31,7 @@ from lms.courses.layout import (
 from lms.courses.links import check_links
 from lms.courses.parsed import ParsedCourse, ParsedItem, ParsedModule, ParseResult
 from lms.courses.program_check import Program, check_program_courses, parse_program
+from lms.text import slugify
 
 MODULE_KEYS = frozenset({"title", "summary"})
 
@@ -91,7 +92,7 @@ def _numbered(path: Path, stem: str, sink: Sink, what: str) -> _Entry | None:
     match = _PREFIX_RE.match(stem)
     suffix = ".md" if path.suffix == ".md" else ""
     if not match:
-        example = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "name"
+        example = slugify(stem) or "name"
         sink.add(path, 1, f"{what} name '{path.name}' has no numeric prefix: name it "
                           f"NN-slug{suffix} (e.g. 01-{example}{suffix}) to give its position")
         return None

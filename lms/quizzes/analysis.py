@@ -26,7 +26,7 @@ import math
 import statistics
 from typing import Any
 
-CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
+from lms.quizzes.questions import CHOICE_TYPES
 
 TOO_HARD = 0.2
 TOO_EASY = 0.95

@@ -10,9 +10,9 @@ import random
 from typing import Any
 
 from lms.quizzes.grading import question_points
+from lms.quizzes.questions import CHOICE_TYPES
 
 #: Types whose options are listed (single choice, multiple choice, true/false).
-CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
 
 
 def _whole_number(value: Any, name: str, minimum: int = 1) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -38,6 +37,7 @@ from lms.authoring.schema import (
     defaults,
     validate,
 )
+from lms.text import slugify
 
 #: A problem found in a quiz: (1-based line in the file, message).
 Issue = tuple[int, str]
@@ -131,9 +131,7 @@ def make_id(key: str, kind: str, text: str) -> str:
 
 def slugify_key(text: str, max_len: int = 60) -> str:
     """Return the slug used as a question key: lowercase a-z0-9 and '-', at most max_len chars."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    slug = slug[:max_len].rstrip("-")
+    slug = slugify(text, max_len)
     if not slug:
         slug = "q-" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:10]
     return slug

@@ -19,12 +19,13 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from lms.authoring.schema import DEFAULT_PASSING_SCORE
 from lms.courses import services as courses
 from lms.courses.models import Enrolment, Item
 from lms.courses.signals import item_synced
 from lms.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
-from lms.quizzes import analysis, draw, grading
+from lms.quizzes import analysis, draw, grading, parser
 from lms.quizzes.models import (
     Accommodation,
     Attempt,
@@ -33,14 +34,15 @@ from lms.quizzes.models import (
     QuestionVersion,
     Quiz,
 )
+from lms.quizzes.review import review_payload
 
 GRACE = timedelta(seconds=30)
 HONOUR_STATEMENT = (
     "I will answer this exam on my own, without help from another person, a generative AI tool "
     "or course materials, and I will not copy, record or share its questions.")
-DEFAULT_SETTINGS = {"passing_score": 70, "attempts": 0, "cooldown_hours": 0, "time_limit": None,
-                    "shuffle": False, "draw": None, "blueprint": None, "grading": "highest",
-                    "review": "after_submit", "exam": False}
+#: The settings a quiz keeps (its title lives on the item).
+DEFAULT_SETTINGS = {key: value for key, value in parser.DEFAULT_SETTINGS.items()
+                    if key != "title"}
 
 
 # ====================================================================== import (versions)
@@ -169,7 +171,8 @@ def learner_state(quiz: Quiz, user, now: datetime) -> QuizState:
     percents = [a.percent for a in submitted if a.percent is not None]
     final = grading.final_score(percents, settings.get("grading", "highest")) if percents else None
     # The quiz grade follows the grading rule (highest or last attempt), and so does "passed".
-    passed = final is not None and grading.passed(final, settings.get("passing_score", 70))
+    passed = final is not None and grading.passed(
+        final, settings.get("passing_score", DEFAULT_PASSING_SCORE))
     next_start = None
     reason = None
     if submitted and settings.get("cooldown_hours"):
@@ -390,7 +393,8 @@ def _close(attempt: Attempt, answers: dict | None, now: datetime, *,
     attempt.earned, attempt.possible, attempt.percent = (result.earned, result.possible,
                                                          result.percent)
     attempt.per_tag = result.per_tag
-    attempt.passed = grading.passed(result.percent, attempt.settings.get("passing_score", 70))
+    attempt.passed = grading.passed(
+        result.percent, attempt.settings.get("passing_score", DEFAULT_PASSING_SCORE))
     if attempt.passed:
         enrolment = db.session.get(Enrolment, attempt.enrolment_id)
         item = db.session.get(Item, attempt.quiz.item_id)
@@ -469,7 +473,7 @@ def shows_answers(attempt: Attempt, state: QuizState | None) -> bool:
 def review(attempt: Attempt, *, show_answers: bool) -> list[dict]:
     out = []
     for aq in attempt.questions:
-        payload = grading.review_payload(aq.version.data, aq.response, show_answers=show_answers)
+        payload = review_payload(aq.version.data, aq.response, show_answers=show_answers)
         payload["position"] = aq.position
         out.append(payload)
     return out

@@ -19,9 +19,9 @@ from lms.quizzes.grading import (
     is_answered,
     parse_number,
     passed,
-    review_payload,
     score_response,
 )
+from lms.quizzes.review import review_payload
 from tests.builders import correct_response
 
 # --------------------------------------------------------------------------- builders
