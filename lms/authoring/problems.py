@@ -7,7 +7,9 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def read_text(path: Path, sink: Sink) -> str | None:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def safe(sink: Sink, path: Path, func: Callable[[], Any]) -> Any:
+def safe(sink: Sink, path: Path, func: Callable[[], T]) -> T | None:
     """Run func; turn an unexpected exception into a problem (the parser never raises)."""
     try:
         return func()

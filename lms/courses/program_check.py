@@ -253,7 +253,7 @@ def check_program_courses(program: dict[str, Any], lines: Mapping[tuple[str, ...
     """Check the programme's course references against the whole tree."""
     by_code = {course.code: course for course in courses if course.code}
 
-    earn = program.get("earn") if isinstance(program.get("earn"), dict) else {}
+    earn: dict[str, Any] = program["earn"] if isinstance(program.get("earn"), dict) else {}
     for index, code in enumerate(str_list(earn.get("courses")) or []):
         if code not in by_code:
             sink.add(path, line_of(lines, 1, "earn", "courses", str(index)),
@@ -275,8 +275,8 @@ def check_program_courses(program: dict[str, Any], lines: Mapping[tuple[str, ...
             sink.add(path, line_of(lines, 1, "earn", name, "item"),
                      f"earn.{name}: item '{item.slug}' of {course.code} has type: {item.kind} "
                      f"(expected type: {kind})")
-    maintenance = program.get("maintenance") if isinstance(program.get("maintenance"),
-                                                            dict) else {}
+    maintenance: dict[str, Any] = program["maintenance"] \
+        if isinstance(program.get("maintenance"), dict) else {}
     required = str_list(maintenance.get("required_courses_each_cycle")) or []
     for index, code in enumerate(required):
         if code not in by_code:

@@ -351,9 +351,9 @@ def catalogue(user, *, q: str = "", category: str | None = None,
     done: dict[int, int] = {}
     if getattr(user, "is_authenticated", False) and courses:
         ids = [c.id for c in courses]
-        for e in db.session.scalars(select(Enrolment).where(Enrolment.user_id == user.id,
-                                                            Enrolment.course_id.in_(ids))):
-            enrolments[e.course_id] = e
+        for found in db.session.scalars(select(Enrolment).where(
+                Enrolment.user_id == user.id, Enrolment.course_id.in_(ids))):
+            enrolments[found.course_id] = found
         done = _done_counts(list(enrolments.values()))
     entries = []
     for c in courses:

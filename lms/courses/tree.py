@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from lms.authoring.frontmatter import FrontMatter, split_front_matter
@@ -166,8 +167,9 @@ def _parse_module(entry: _Entry, position: int, course_dir: Path,
     files, _ = _scan_folder(entry.path, sink, top=False)
     items = []
     for file_entry in sorted(files, key=lambda e: (e.number, e.path.name)):
-        item = safe(sink, file_entry.path, lambda e=file_entry: _parse_item(
-            e.path, course_dir, f"{entry.slug}/{e.slug}", entry.slug, sink))
+        item = safe(sink, file_entry.path, partial(
+            _parse_item, file_entry.path, course_dir, f"{entry.slug}/{file_entry.slug}",
+            entry.slug, sink))
         if item is not None:
             items.append(item)
     if not files:
@@ -201,8 +203,8 @@ def parse_course(course_dir: Path, sink: Sink | None = None) -> ParsedCourse | N
             modules.append(module)
             items.extend(module_items)
         else:
-            item = safe(sink, entry.path, lambda e=entry: _parse_item(
-                e.path, course_dir, e.slug, None, sink))
+            item = safe(sink, entry.path, partial(_parse_item, entry.path, course_dir,
+                                                  entry.slug, None, sink))
             if item is not None:
                 items.append(item)
     for position, item in enumerate(items, start=1):
@@ -320,7 +322,7 @@ def _parse_tree(root: Path, only: list[Path] | None, known: set[str],
         _orphan_folders(root, sink)
     courses: list[ParsedCourse] = []
     for folder in course_dirs:
-        course = safe(sink, folder / COURSE_FILE, lambda f=folder: parse_course(f, sink))
+        course = safe(sink, folder / COURSE_FILE, partial(parse_course, folder, sink))
         if course is not None:
             courses.append(course)
     check_courses(courses, course_dirs, known, program_for, sink)

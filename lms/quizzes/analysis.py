@@ -26,7 +26,7 @@ import math
 import statistics
 from typing import Any
 
-from lms.quizzes.questions import CHOICE_TYPES
+from lms.quizzes.questions import CHOICE_TYPES, Question
 
 TOO_HARD = 0.2
 TOO_EASY = 0.95
@@ -41,7 +41,7 @@ def _num(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _item_scores(attempt: dict) -> dict[str, tuple[float, float, float, Any]]:
+def _item_scores(attempt: dict[str, Any]) -> dict[str, tuple[float, float, float, Any]]:
     """{key: (fraction, earned, points, response)} for the well-formed items of an attempt."""
     scores: dict[str, tuple[float, float, float, Any]] = {}
     items = attempt.get("items") or {}
@@ -58,7 +58,8 @@ def _item_scores(attempt: dict) -> dict[str, tuple[float, float, float, Any]]:
     return scores
 
 
-def _total_percent(attempt: dict, scores: dict[str, tuple[float, float, float, Any]]) -> float:
+def _total_percent(attempt: dict[str, Any],
+                   scores: dict[str, tuple[float, float, float, Any]]) -> float:
     total = _num(attempt.get("total_percent"))
     if total is not None:
         return total
@@ -87,7 +88,7 @@ def _upper_lower(ranked: list[tuple[float, int, float]]) -> float | None:
     return statistics.fmean(upper) - statistics.fmean(lower)
 
 
-def _option_counts(question: dict, responses: list[Any]) -> dict[str, int]:
+def _option_counts(question: Question, responses: list[Any]) -> dict[str, int]:
     if question.get("type") not in CHOICE_TYPES:
         return {}
     counts = {o["id"]: 0 for o in question.get("options") or [] if isinstance(o, dict)}
@@ -139,7 +140,7 @@ def reliability(matrix: list[list[float]]) -> tuple[float | None, str | None]:
     return k / (k - 1) * (1 - spread / var_total), method
 
 
-def item_analysis(attempts: list[dict], questions: list[dict]) -> dict:
+def item_analysis(attempts: list[dict[str, Any]], questions: list[Question]) -> dict[str, Any]:
     """Analyse submitted attempts of a quiz.
 
     Returns ``{"test": {n_attempts, mean, sd, reliability, reliability_method,
@@ -149,7 +150,7 @@ def item_analysis(attempts: list[dict], questions: list[dict]) -> dict:
     ``{id, text, correct, count}`` for choice questions (else []). ``mean``/``sd`` are of
     ``total_percent`` (sd is the sample standard deviation, None below 2 attempts).
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for order, attempt in enumerate(attempts):
         scores = _item_scores(attempt)
         rows.append(
@@ -253,7 +254,7 @@ def _text_cell(value: Any) -> str:
     return text
 
 
-def to_csv_rows(analysis: dict) -> list[list[str]]:
+def to_csv_rows(analysis: dict[str, Any]) -> list[list[str]]:
     """The per-question analysis as CSV rows (strings), header row first.
 
     ``option_counts`` is rendered as ``option text: count`` joined by `` | ``;

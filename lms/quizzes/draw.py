@@ -10,7 +10,7 @@ import random
 from typing import Any
 
 from lms.quizzes.grading import question_points
-from lms.quizzes.questions import CHOICE_TYPES
+from lms.quizzes.questions import CHOICE_TYPES, Option, Question
 
 #: Types whose options are listed (single choice, multiple choice, true/false).
 
@@ -21,7 +21,7 @@ def _whole_number(value: Any, name: str, minimum: int = 1) -> int:
     return value
 
 
-def _question_tags(question: dict) -> set[str]:
+def _question_tags(question: Question) -> set[str]:
     return {str(t).lower() for t in question.get("tags") or []}
 
 
@@ -45,7 +45,8 @@ def _can_fill(slots: list[str], available: list[tuple[str, set[str]]]) -> bool:
     return all(assign(i, set()) for i in range(len(slots)))
 
 
-def _blueprint_draw(pool: list[dict], blueprint: dict, rng: random.Random) -> list[str]:
+def _blueprint_draw(pool: list[Question], blueprint: dict[str, Any],
+                    rng: random.Random) -> list[str]:
     """Draw, per tag in sorted order, the requested number of not-yet-drawn questions.
 
     Each pick is random among the questions carrying the tag, but never one that would
@@ -84,7 +85,7 @@ def _blueprint_draw(pool: list[dict], blueprint: dict, rng: random.Random) -> li
     return drawn
 
 
-def draw_questions(pool: list[dict], settings: dict, rng: random.Random) -> list[str]:
+def draw_questions(pool: list[Question], settings: dict[str, Any], rng: random.Random) -> list[str]:
     """Return the question keys of one attempt.
 
     ``settings``: ``shuffle`` (bool), ``draw`` (int or None), ``blueprint`` (tag -> n or None).
@@ -136,13 +137,14 @@ def _unique(ids: list[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _true_first(options: list[dict]) -> list[str]:
+def _true_first(options: list[Option]) -> list[str]:
     ids = [o["id"] for o in options]
     trues = [o["id"] for o in options if str(o.get("text", "")).strip().lower() == "true"]
     return trues + [i for i in ids if i not in trues]
 
 
-def option_orders(questions: list[dict], shuffle: bool, rng: random.Random) -> dict[str, list[str]]:
+def option_orders(questions: list[Question], shuffle: bool,
+                  rng: random.Random) -> dict[str, list[str]]:
     """The display order of each question's choices, keyed by question key.
 
     single/multiple: option ids (shuffled when ``shuffle``); truefalse: True first, never
@@ -186,7 +188,7 @@ def _in_order(entries: dict[str, str], order: list[str]) -> list[dict[str, str]]
     return [{"id": i, "text": entries[i]} for i in listed + missing]
 
 
-def public_question(question: dict, order: list[str]) -> dict:
+def public_question(question: Question, order: list[str]) -> dict[str, Any]:
     """What a learner sees of a question before submitting (built by whitelisting).
 
     Contains only key, type, stem, points and the choices to display: ``options``

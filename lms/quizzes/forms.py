@@ -1,6 +1,8 @@
 """Forms of the quiz engine, and reading a quiz page's fields back into responses."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -42,7 +44,7 @@ class ResultsFilterForm(FlaskForm):
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError("The end date is before the start date.")
 
-    def __init__(self, *args, cohorts: list[tuple[str, str]] = (), **kwargs):
+    def __init__(self, *args, cohorts: Sequence[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.cohort.choices = [SelectChoice("", "Everyone")] + [SelectChoice(value, label)
                                                             for value, label in cohorts]

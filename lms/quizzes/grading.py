@@ -21,6 +21,8 @@ from typing import Any
 
 import regex
 
+from lms.quizzes.questions import Option, OrderItem, Pair, Question
+
 #: Longest answer a regular expression is evaluated against (a guard against slow patterns).
 MAX_REGEX_ANSWER = 500
 #: Seconds one author pattern may run against one answer; a pattern that backtracks
@@ -41,7 +43,7 @@ _REGEX_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL,
 # --------------------------------------------------------------------------- helpers
 
 
-def question_points(question: dict) -> float:
+def question_points(question: Question) -> float:
     """Return the question's points as a finite float >= 0 (0.0 when malformed)."""
     raw = question.get("points", 1)
     if isinstance(raw, bool) or not isinstance(raw, int | float):
@@ -52,12 +54,12 @@ def question_points(question: dict) -> float:
     return value
 
 
-def _options(question: dict) -> list[dict]:
+def _options(question: Question) -> list[Option]:
     opts = question.get("options") or []
     return [o for o in opts if isinstance(o, dict) and isinstance(o.get("id"), str)]
 
 
-def _pairs(question: dict) -> list[dict]:
+def _pairs(question: Question) -> list[Pair]:
     pairs = question.get("pairs") or []
     return [
         p
@@ -68,7 +70,7 @@ def _pairs(question: dict) -> list[dict]:
     ]
 
 
-def _items(question: dict) -> list[dict]:
+def _items(question: Question) -> list[OrderItem]:
     items = question.get("items") or []
     return [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
 
@@ -143,7 +145,7 @@ def _number(value: Any) -> float | None:
 # --------------------------------------------------------------------------- per-type fractions
 
 
-def _fraction_single(question: dict, response: Any) -> float:
+def _fraction_single(question: Question, response: Any) -> float:
     if not isinstance(response, str):
         return 0.0
     for opt in _options(question):
@@ -152,7 +154,7 @@ def _fraction_single(question: dict, response: Any) -> float:
     return 0.0
 
 
-def _valid_choice(question: dict, response: Any) -> set[str] | None:
+def _valid_choice(question: Question, response: Any) -> set[str] | None:
     """The chosen option ids, or None when the response is malformed for the type."""
     known = {o["id"] for o in _options(question)}
     if question.get("type") == "multiple":
@@ -167,7 +169,7 @@ def _valid_choice(question: dict, response: Any) -> set[str] | None:
     return {response}
 
 
-def _fraction_multiple(question: dict, response: Any) -> float:
+def _fraction_multiple(question: Question, response: Any) -> float:
     chosen = _valid_choice(question, response)
     correct = {o["id"] for o in _options(question) if o.get("correct") is True}
     if not chosen or not correct:
@@ -177,7 +179,7 @@ def _fraction_multiple(question: dict, response: Any) -> float:
     return max(0, right - wrong) / len(correct)
 
 
-def _fraction_numeric(question: dict, response: Any) -> float:
+def _fraction_numeric(question: Question, response: Any) -> float:
     x = parse_number(response)
     if x is None:
         return 0.0
@@ -194,7 +196,7 @@ def _fraction_numeric(question: dict, response: Any) -> float:
     return 0.0
 
 
-def _fraction_text(question: dict, response: Any) -> float:
+def _fraction_text(question: Question, response: Any) -> float:
     if not isinstance(response, str):
         return 0.0
     trimmed = response.strip()
@@ -216,7 +218,7 @@ def _fraction_text(question: dict, response: Any) -> float:
     return 0.0
 
 
-def _valid_matching(question: dict, response: Any) -> dict[str, str] | None:
+def _valid_matching(question: Question, response: Any) -> dict[str, str] | None:
     """The learner's {left id: right id} without blanks, or None when malformed."""
     if not isinstance(response, dict):
         return None
@@ -235,7 +237,7 @@ def _valid_matching(question: dict, response: Any) -> dict[str, str] | None:
     return answer
 
 
-def _fraction_matching(question: dict, response: Any) -> float:
+def _fraction_matching(question: Question, response: Any) -> float:
     answer = _valid_matching(question, response)
     pairs = _pairs(question)
     if not answer or not pairs:
@@ -244,7 +246,7 @@ def _fraction_matching(question: dict, response: Any) -> float:
     return good / len(pairs)
 
 
-def _valid_order(question: dict, response: Any) -> list[str] | None:
+def _valid_order(question: Question, response: Any) -> list[str] | None:
     """The learner's order of item ids, or None when malformed (unknown or repeated ids)."""
     order = _str_list(response)
     if order is None:
@@ -255,7 +257,7 @@ def _valid_order(question: dict, response: Any) -> list[str] | None:
     return order
 
 
-def _fraction_ordering(question: dict, response: Any) -> float:
+def _fraction_ordering(question: Question, response: Any) -> float:
     order = _valid_order(question, response)
     ids = [i["id"] for i in _items(question)]
     if not order or not ids:
@@ -275,7 +277,7 @@ _FRACTIONS = {
 }
 
 
-def score_fraction(question: dict, response: Any) -> float:
+def score_fraction(question: Question, response: Any) -> float:
     """Return the fraction (0..1) of the question's points the response earns."""
     scorer = _FRACTIONS.get(question.get("type"))  # type: ignore[arg-type]
     if scorer is None:
@@ -286,14 +288,14 @@ def score_fraction(question: dict, response: Any) -> float:
 # --------------------------------------------------------------------------- public API
 
 
-def score_response(question: dict, response: Any) -> float:
+def score_response(question: Question, response: Any) -> float:
     """Return the points earned by ``response`` (0..points, 4 decimals); never raises."""
     points = question_points(question)
     earned = round(points * score_fraction(question, response), 4)
     return min(points, max(0.0, earned))
 
 
-def is_answered(question: dict, response: Any) -> bool:
+def is_answered(question: Question, response: Any) -> bool:
     """True if the learner gave a well-formed, non-empty answer (right or wrong)."""
     qtype = question.get("type")
     if qtype in ("single", "truefalse"):
@@ -331,7 +333,7 @@ class AttemptResult:
     per_question: list[QuestionResult] = field(default_factory=list)
     per_tag: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy (for storing with the attempt)."""
         return asdict(self)
 
@@ -340,7 +342,7 @@ def _percent(earned: float, possible: float) -> float:
     return round(100.0 * earned / possible, 2) if possible > 0 else 0.0
 
 
-def grade_attempt(questions: list[dict], responses: dict[str, object]) -> AttemptResult:
+def grade_attempt(questions: list[Question], responses: dict[str, object]) -> AttemptResult:
     """Grade an attempt: ``responses`` maps question key -> response (missing = unanswered)."""
     if not isinstance(responses, dict):
         responses = {}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.dbtypes import UTCDateTime
 from lms.extensions import db
+from lms.quizzes.questions import Question as QuestionData
 
 
 class Quiz(db.Model):
@@ -69,7 +70,7 @@ class QuestionVersion(db.Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[QuestionData] = mapped_column(JSON)  # the contract of lms.quizzes.questions
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     question: Mapped[Question] = relationship(foreign_keys=[question_id])

@@ -558,7 +558,7 @@ def _check_duplicates(texts: list[tuple[int, str]], what: str, issues: list[Issu
 def _build_choice(question: dict[str, Any], entries: list[_Entry], issues: list[Issue]) -> None:
     key = question["key"]
     single = entries[0].kind == "radio"
-    options = []
+    options: list[dict[str, Any]] = []
     for entry in entries:
         text = entry.full_text()
         if not text:

@@ -20,7 +20,7 @@ from lms.quizzes.grading import (
     score_fraction,
     score_response,
 )
-from lms.quizzes.questions import CHOICE_TYPES
+from lms.quizzes.questions import CHOICE_TYPES, Question
 
 
 def format_number(value: float) -> str:
@@ -28,7 +28,7 @@ def format_number(value: float) -> str:
     return format(float(value), ".15g")
 
 
-def display_accepted(question: dict) -> list[str]:
+def display_accepted(question: Question) -> list[str]:
     """The accepted answers of a numeric or text question, in display form.
 
     Regular-expression answers are left out: a pattern such as ``/^(the )?land$/i`` means
@@ -45,19 +45,19 @@ def display_accepted(question: dict) -> list[str]:
                 text += f" ± {format_number(abs(tolerance))}"
             shown.append(text)
     elif question.get("type") == "text":
-        for entry in question.get("accepted") or []:
-            if not isinstance(entry, dict):
+        for answer in question.get("accepted") or []:
+            if not isinstance(answer, dict):
                 continue
-            if isinstance(entry.get("text"), str):
-                shown.append(entry["text"])
+            if isinstance(answer.get("text"), str):
+                shown.append(answer["text"])
     return shown
 
 
-def _chosen_ids(question: dict, response: Any) -> set[str]:
+def _chosen_ids(question: Question, response: Any) -> set[str]:
     return _valid_choice(question, response) or set()
 
 
-def _render_response(question: dict, response: Any) -> dict:
+def _render_response(question: Question, response: Any) -> dict[str, Any]:
     """The learner's own response as texts (unknown ids are dropped)."""
     qtype = question.get("type")
     if qtype in CHOICE_TYPES:
@@ -94,7 +94,7 @@ def _render_response(question: dict, response: Any) -> dict:
     return {}
 
 
-def _answers_block(question: dict, response: Any) -> dict:
+def _answers_block(question: Question, response: Any) -> dict[str, Any]:
     """The keys only shown when the review policy allows correct answers."""
     qtype = question.get("type")
     block: dict[str, Any] = {"correct": score_fraction(question, response) >= 1.0}
@@ -143,7 +143,7 @@ def _answers_block(question: dict, response: Any) -> dict:
     return block
 
 
-def review_payload(question: dict, response: Any, *, show_answers: bool) -> dict:
+def review_payload(question: Question, response: Any, *, show_answers: bool) -> dict[str, Any]:
     """What a learner may see about one question after submitting.
 
     Always: key, type, stem, points, earned, answered and the learner's own response

@@ -12,10 +12,13 @@ import hashlib
 import json
 import random
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -176,9 +179,10 @@ def learner_state(quiz: Quiz, user, now: datetime) -> QuizState:
     next_start = None
     reason = None
     if submitted and settings.get("cooldown_hours"):
-        last = max(a.submitted_at for a in submitted)
-        ends = last + timedelta(hours=float(settings["cooldown_hours"]))
-        if ends > now:
+        last = max((a.submitted_at for a in submitted if a.submitted_at is not None),
+                   default=None)
+        ends = last + timedelta(hours=float(settings["cooldown_hours"])) if last else None
+        if ends is not None and ends > now:
             next_start = ends
     if open_attempt is not None:
         reason = "You have an attempt in progress."
@@ -293,10 +297,10 @@ def _lock(attempt: Attempt) -> Attempt:
     db.session.execute(update(Attempt).where(Attempt.id == attempt.id)
                        .values(status=Attempt.status)
                        .execution_options(synchronize_session=False))
-    return db.session.scalar(
+    return db.session.scalars(
         select(Attempt).where(Attempt.id == attempt.id).with_for_update()
         .options(selectinload(Attempt.questions).selectinload(AttemptQuestion.version))
-        .execution_options(populate_existing=True))
+        .execution_options(populate_existing=True)).one()
 
 
 class TimeUp(ValidationError):
@@ -370,12 +374,13 @@ def _close(attempt: Attempt, answers: dict | None, now: datetime, *,
     None when it was not open any more. Raises ValidationError for answers to questions not
     drawn (the caller rolls back).
     """
-    claimed = db.session.execute(
+    claim = cast(CursorResult[Any], db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "open")
-        .values(status="submitted").execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+        .values(status="submitted").execution_options(synchronize_session=False)))
+    loaded = load_attempt(attempt.id) if claim.rowcount == 1 else None
+    if loaded is None:
         return None
-    attempt = load_attempt(attempt.id)
+    attempt = loaded
     late = attempt.deadline_at is not None and now > attempt.deadline_at + GRACE
     if answers and not late:
         _apply_answers(attempt, answers, now)
@@ -396,8 +401,8 @@ def _close(attempt: Attempt, answers: dict | None, now: datetime, *,
     attempt.passed = grading.passed(
         result.percent, attempt.settings.get("passing_score", DEFAULT_PASSING_SCORE))
     if attempt.passed:
-        enrolment = db.session.get(Enrolment, attempt.enrolment_id)
-        item = db.session.get(Item, attempt.quiz.item_id)
+        enrolment = db.session.get_one(Enrolment, attempt.enrolment_id)
+        item = db.session.get_one(Item, attempt.quiz.item_id)
         courses.mark_item_done(enrolment, item, attempt.submitted_at)
     return attempt
 
@@ -540,7 +545,7 @@ def submitted_attempts(quiz: Quiz, *, since: datetime | None = None,
 def analyse(quiz: Quiz, attempts: list[Attempt]) -> dict:
     """Item analysis over submitted attempts (two queries whatever their number)."""
     ids = [a.id for a in attempts]
-    rows = db.session.execute(
+    rows: Iterable[Any] = db.session.execute(
         select(AttemptQuestion.attempt_id, AttemptQuestion.earned, AttemptQuestion.response,
                QuestionVersion.data)
         .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.version_id)
