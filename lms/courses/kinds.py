@@ -47,6 +47,8 @@ class ItemKind:
     keys: frozenset[str]
     template: str
     context: PageContext | None = None
+    #: how pages name the kind ("Quiz"); the name capitalised when not given
+    label: str = ""
 
 
 _KINDS: dict[str, ItemKind] = {}
@@ -77,6 +79,12 @@ def names_text() -> str:
     """The kind names for a message: 'lesson, quiz or assignment'."""
     found = names()
     return found[0] if len(found) == 1 else f"{', '.join(found[:-1])} or {found[-1]}"
+
+
+def label(name: str) -> str:
+    """How pages name a kind: its label, else its name capitalised."""
+    kind = _KINDS.get(name)
+    return (kind.label if kind is not None and kind.label else name.replace("_", " ").capitalize())
 
 
 def template_for(name: str) -> str:

@@ -29,6 +29,7 @@ from lms.errors import Conflict, DomainError, NotFound, PermissionDenied
 from lms.markdown import render_document
 
 bp = Blueprint("courses", __name__, template_folder="templates")
+bp.add_app_template_global(kinds.label, "item_kind_label")
 
 
 def _course_or_404(code: str):
