@@ -65,14 +65,21 @@ def register_lesson(keys: frozenset[str]) -> None:
         register(ItemKind(LESSON, None, keys, "courses/lesson.html"))
 
 
+def _registry() -> dict[str, ItemKind]:
+    if LESSON not in _KINDS:  # the lesson registers where it is parsed
+        import lms.courses.items  # noqa: F401
+    return _KINDS
+
+
 def get(name: str) -> ItemKind | None:
     """The registered kind of this name, or None."""
-    return _KINDS.get(name)
+    return _registry().get(name)
 
 
 def names() -> tuple[str, ...]:
     """Every registered kind's name, the lesson first."""
-    return tuple(sorted(_KINDS, key=lambda name: (name != LESSON, list(_KINDS).index(name))))
+    found = list(_registry())
+    return tuple(sorted(found, key=lambda name: (name != LESSON, found.index(name))))
 
 
 def names_text() -> str:
@@ -83,17 +90,17 @@ def names_text() -> str:
 
 def label(name: str) -> str:
     """How pages name a kind: its label, else its name capitalised."""
-    kind = _KINDS.get(name)
+    kind = _registry().get(name)
     return (kind.label if kind is not None and kind.label else name.replace("_", " ").capitalize())
 
 
 def template_for(name: str) -> str:
     """The item page template of a kind (the lesson's when the kind is not registered)."""
-    kind = _KINDS.get(name)
+    kind = _registry().get(name)
     return kind.template if kind is not None else "courses/lesson.html"
 
 
 def context_for(item: Any, enrolment: Any, user: Any) -> Mapping[str, Any] | None:
     """Extra item page context from the item's kind, or None when the kind adds none."""
-    kind = _KINDS.get(item.kind)
+    kind = _registry().get(item.kind)
     return kind.context(item, enrolment, user) if kind is not None and kind.context else None
