@@ -27,6 +27,10 @@ def create_app(config: Any = None) -> Flask:
         # Info messages (e-mails logged when no mail server is set) reach the console too.
         app.logger.setLevel(logging.INFO)
     _init_extensions(app)
+    from lms import storage, tasks
+
+    tasks.init_app(app)
+    storage.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
 
