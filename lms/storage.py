@@ -224,6 +224,16 @@ class S3Storage:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
 
     def presigned_url(self, key, filename, seconds) -> str:
+        """A URL for the object valid for `seconds`; NotFound (our page, not the bucket's XML
+        error) when it is gone."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise NotFound("No such file.") from err
+            raise
         return self.client.generate_presigned_url("get_object", ExpiresIn=seconds, Params={
             "Bucket": self.bucket, "Key": self._name(key),
             "ResponseContentDisposition": content_disposition(filename)})
