@@ -19,9 +19,7 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,10 +32,15 @@ from lms.auth import services as accounts
 from lms.extensions import db
 from lms.mail import OutboxMessage
 from tests.auth.test_mail_smtp import Inbox, free_port
-from tests.auth.test_production import redis_client
-
-REPO = Path(__file__).resolve().parents[1]
-BROKER = "redis://127.0.0.1:6379/2"
+from tests.auth.test_production import BROKER_URL as BROKER
+from tests.auth.test_production import (
+    REPO,
+    production_env,
+    purge_queue,
+    redis_client,
+    stop_process,
+    wait_for,
+)
 
 
 class StallingInbox(Inbox):
@@ -59,17 +62,6 @@ class StallingInbox(Inbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-def wait_until(condition: Callable[[], object], seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds:g} s waiting for {what}")
-        time.sleep(0.1)
-
-
 class Stack:
     """The settings shared by this process and its workers, and the workers started."""
 
@@ -77,9 +69,7 @@ class Stack:
         self.tmp = tmp_path
         self.inbox = inbox
         self.queue = f"lms-test-{uuid.uuid4().hex[:10]}"
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("LMS_", "MAIL_", "CELERY_", "STORAGE_"))}
-        self.env.update(
+        self.env = production_env(
             DATABASE_URL="sqlite:///" + str(tmp_path / "worker.sqlite3"),
             LMS_INSTANCE_PATH=str(tmp_path / "instance"), SECRET_KEY=uuid.uuid4().hex,
             CELERY_BROKER_URL=BROKER, CELERY_QUEUE=self.queue, CELERY_VISIBILITY_TIMEOUT="3",
@@ -96,20 +86,14 @@ class Stack:
                 cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         self.workers.append(process)
-        wait_until(lambda: " ready." in log_path.read_text() or process.poll() is not None,
+        wait_for(lambda: " ready." in log_path.read_text() or process.poll() is not None,
                    60, f"worker {name} to start")
         assert process.poll() is None, log_path.read_text()
         return process, log_path
 
     def stop(self) -> None:
         for process in self.workers:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            stop_process(process)
 
     def drained(self) -> bool:
         """Nothing of this test's queue is waiting or held unacknowledged in Redis."""
@@ -118,14 +102,6 @@ class Stack:
             return False
         held = [json.loads(v) for v in store.hvals("unacked")]
         return not any(routing_key == self.queue for _, _, routing_key in held)
-
-    def purge(self) -> None:
-        store = redis.Redis.from_url(BROKER)
-        store.delete(self.queue)
-        for tag, value in store.hgetall("unacked").items():
-            if json.loads(value)[2] == self.queue:
-                store.hdel("unacked", tag)
-                store.zrem("unacked_index", tag)
 
 
 @pytest.fixture
@@ -140,7 +116,7 @@ def stack_factory(tmp_path, monkeypatch):
         controller.start()
         stack = Stack(tmp_path, inbox, port)
         made.append((stack, controller))
-        for key in [k for k in os.environ if k.startswith(("LMS_", "MAIL_", "CELERY_"))]:
+        for key in [k for k in os.environ if k not in stack.env]:
             monkeypatch.delenv(key)
         for key, value in stack.env.items():
             monkeypatch.setenv(key, value)
@@ -154,7 +130,7 @@ def stack_factory(tmp_path, monkeypatch):
         stack.stop()
         stack.inbox.release.set()
         controller.stop()
-        stack.purge()
+        purge_queue(stack.queue)
 
 
 def register(app, email: str) -> None:
@@ -173,11 +149,11 @@ def test_a_queued_email_is_delivered_by_the_worker(stack_factory):
     stack.start_worker("mailer")
     register(app, "kwame@example.org")
 
-    wait_until(lambda: stack.inbox.envelopes, 30, "the e-mail at the SMTP server")
+    wait_for(lambda: stack.inbox.envelopes, 30, "the e-mail at the SMTP server")
     (message,) = stack.inbox.messages()
     assert message["To"] == "kwame@example.org"
     assert "/account/confirm/" in message.get_content()
-    wait_until(lambda: outbox(app)[0].delivered, 10, "the outbox to say delivered")
+    wait_for(lambda: outbox(app)[0].delivered, 10, "the outbox to say delivered")
 
 
 def test_a_task_whose_worker_is_killed_mid_run_is_redelivered_and_applied_once(stack_factory):
@@ -195,8 +171,8 @@ def test_a_task_whose_worker_is_killed_mid_run_is_redelivered_and_applied_once(s
                         first_log.read_text()).group(1)
 
     _, second_log = stack.start_worker("survivor")
-    wait_until(lambda: outbox(app)[0].delivered, 60, "the redelivered task to send the e-mail")
-    wait_until(stack.drained, 60, "the queue to drain")
+    wait_for(lambda: outbox(app)[0].delivered, 60, "the redelivered task to send the e-mail")
+    wait_for(stack.drained, 60, "the queue to drain")
     assert f"lms.mail.deliver[{task_id}] received" in second_log.read_text(), \
         "the killed worker's task was not redelivered"
     stack.stop()  # nothing left that could send it again

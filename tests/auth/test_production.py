@@ -125,13 +125,18 @@ def running(command: list[str], env: dict[str, str], log_path: Path,
             time.sleep(0.1)
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM its process group (a graceful stop), SIGKILL if that takes over 20 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def answers(url: str) -> bool:
@@ -303,9 +308,15 @@ def recipe(tmp_path_factory) -> Iterator[Recipe]:
 
 
 def purge_queue(queue: str) -> None:
+    """Drop a test's Celery queue from the broker, with what a killed worker left unacked."""
     import redis
 
-    redis.Redis.from_url(BROKER_URL).delete(queue)
+    store = redis.Redis.from_url(BROKER_URL)
+    store.delete(queue)
+    for tag, value in store.hgetall("unacked").items():
+        if json.loads(value)[2] == queue:
+            store.hdel("unacked", tag)
+            store.zrem("unacked_index", tag)
 
 
 def wait_for(condition: Callable[[], object], seconds: float, what: str, log: Path | None = None):
