@@ -5,6 +5,8 @@
   server.
 - A worker killed with SIGKILL in the middle of sending: the task is redelivered to the next
   worker (acks_late; the broker's visibility timeout is 3 s here) and the e-mail arrives once.
+- Only the worker's pool process killed: the task is requeued at once (reject_on_worker_lost)
+  and the e-mail arrives once.
 
 The worker and this test share a SQLite file. Waiting for other processes is polled with a
 deadline (there is no clock to inject into a subprocess).
@@ -76,13 +78,13 @@ class Stack:
             MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port), MAIL_TIMEOUT="2")
         self.workers: list[subprocess.Popen] = []
 
-    def start_worker(self, name: str) -> tuple[subprocess.Popen, Path]:
+    def start_worker(self, name: str, *pool: str) -> tuple[subprocess.Popen, Path]:
         log_path = self.tmp / f"{name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "wsgi.celery", "worker", "--pool", "solo",
-                 "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat", "--hostname", f"{name}@%h"],
+                [sys.executable, "-m", "celery", "-A", "wsgi.celery", "worker",
+                 *(pool or ("--pool", "solo")), "--loglevel", "INFO", "--without-gossip",
+                 "--without-mingle", "--without-heartbeat", "--hostname", f"{name}@%h"],
                 cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
         self.workers.append(process)
@@ -102,6 +104,10 @@ class Stack:
             return False
         held = [json.loads(v) for v in store.hvals("unacked")]
         return not any(routing_key == self.queue for _, _, routing_key in held)
+
+
+def pool_processes(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 @pytest.fixture
@@ -180,3 +186,28 @@ def test_a_task_whose_worker_is_killed_mid_run_is_redelivered_and_applied_once(s
     assert stack.inbox.attempts >= 2
     (message,) = stack.inbox.messages()  # accepted once
     assert message["To"] == "grace@example.org"
+
+
+def test_a_task_whose_pool_process_is_killed_is_requeued_at_once_and_applied_once(
+        stack_factory):
+    """The worker survives, its pool process does not: reject_on_worker_lost requeues the
+    task without waiting for the visibility timeout; a new pool process sends it once."""
+    stack, app = stack_factory(stall=True)
+    worker, log = stack.start_worker("prefork", "--pool", "prefork", "--concurrency", "1")
+    register(app, "daniel@example.org")
+    assert stack.inbox.entered.wait(30), "the worker never reached the SMTP server"
+
+    (child,) = pool_processes(worker.pid)
+    os.kill(child, signal.SIGKILL)
+    stack.inbox.release.set()
+    wait_for(lambda: outbox(app)[0].delivered, 60, "the requeued task to send the e-mail", log)
+    wait_for(stack.drained, 60, "the queue to drain")
+    stack.stop()
+
+    text = log.read_text()
+    assert "WorkerLostError" in text
+    task_id = re.search(r"lms\.mail\.deliver\[([0-9a-f-]+)\] received", text).group(1)
+    after_loss = text[text.index("WorkerLostError"):].split(" retry: ")[0]
+    assert f"lms.mail.deliver[{task_id}] received" in after_loss  # requeued, not retried
+    (message,) = stack.inbox.messages()  # accepted once
+    assert message["To"] == "daniel@example.org"
