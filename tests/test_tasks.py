@@ -273,3 +273,13 @@ def test_health_with_redis_reports_the_broker_ok(backend, tmp_path):
                         CELERY_BROKER_URL="redis://127.0.0.1:6379/2")
     response = app.test_client().get("/healthz")
     assert response.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_the_admin_outbox_says_which_messages_wait_for_a_retry(app, client, make_user, sign_in,
+                                                             now):
+    queued_message(app, now)
+    sign_in(client, make_user("admin"))
+    assert "· logged" in client.get("/admin/outbox").get_data(as_text=True)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "waiting to be sent (retried automatically)" in page
