@@ -184,7 +184,7 @@ def test_the_download_link_serves_the_file_as_an_attachment(store, app, client):
     assert "filename*=UTF-8''Rapport%20d%E2%80%99%C3%A9tape.html" in disposition
 
 
-def test_the_folder_route_sets_safe_headers(store, app, client):
+def test_the_download_route_sets_safe_headers(store, app, client):
     if isinstance(app.extensions["storage"], storage.S3Storage):
         response = client.get(_link(app, store))
         assert response.status_code == 302
