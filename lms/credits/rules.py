@@ -487,6 +487,11 @@ def progress(programme: Programme, holder: Holder, entries: Iterable[Entry], tod
     return _count(programme, holder, list(entries), today, index)
 
 
+def _and(items: Sequence[str]) -> str:
+    """a; a and b; a, b and c."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def missing_text(programme: Programme, result: Progress, by: dt.date) -> str:
     """What is still missing, in plain words; "" when the cycle's requirements are met.
 
@@ -501,16 +506,18 @@ def missing_text(programme: Programme, result: Progress, by: dt.date) -> str:
         if len(short) == 1 and short[0].missing == need:
             text += f" of {short[0].name}"
         elif short:
-            text += ", " + " and ".join(f"{format_hours(n.missing)} of them {n.name}"
-                                        for n in short)
+            text += ", " + _and([f"{format_hours(n.missing)} of them {n.name}"
+                                 for n in short])
         parts.append(text)
     for key in result.categories_missing:
+        if any(n.category == key for n in short):
+            continue  # already named with its hours
         parts.append(f"an activity in {programme.category_name(key)}")
     for code in result.courses_missing:
         parts.append(f"the course {code}")
     if not parts:
         return ""
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = _and(parts)
     separator = ", by " if "," in listed else " by "
     return f"{listed}{separator}{format_date(by)}"
 
