@@ -387,8 +387,9 @@ def _allocate(programme: Programme, cycle: Cycle, entries: Sequence[tuple[Entry,
         cap = m.activity_caps.get(entry.activity_type)
         period = 0
         if cap is not None:
-            if cap.per == "year":
-                period = max(0, _months_between(cycle.start, entry.on)) // 12
+            if cap.per == "year":  # hours in the grace window share the last year's cap
+                period = min(max(0, _months_between(cycle.start, entry.on)),
+                             _months_between(cycle.start, cycle.end) - 1) // 12
             limit = Decimal(str(cap.hours))
             name = _type_name(programme, entry.activity_type)
             per = "a cycle year" if cap.per == "year" else "a cycle"
@@ -533,8 +534,27 @@ class HolderStatus:
     cycle: Cycle
     progress: Progress
     deadline: dt.date
-    missing: str
+    missing: str          # plain words; "" when met (or expired: nothing left to earn)
     can_renew: bool
+
+    def summary(self) -> dict[str, object]:
+        """JSON-ready: what ``flask ce status`` prints."""
+        result = self.progress
+        return {
+            "state": self.state.value,
+            "cycle_start": self.cycle.start.isoformat(),
+            "cycle_end": self.cycle.last_day.isoformat(),
+            "deadline": self.deadline.isoformat(),
+            "hours": {key: float(value) for key, value in sorted(result.by_category.items())},
+            "total": float(result.total),
+            "required": {
+                "total": float(result.required),
+                **{need.category: float(need.required) for need in result.needs},
+            },
+            "missing": self.missing,
+            "met": result.met,
+            "can_renew": self.can_renew,
+        }
 
 
 def status(programme: Programme, holder: Holder, entries: Iterable[Entry],
@@ -543,8 +563,8 @@ def status(programme: Programme, holder: Holder, entries: Iterable[Entry],
     result = progress(programme, holder, entries, today, cycle.index)
     deadline = deadline_for(programme, state, cycle)
     check = _renewal_check(programme, holder, state, cycle, result, today)
-    return HolderStatus(state, cycle, result, deadline, missing_text(programme, result, deadline),
-                        check.eligible)
+    missing = missing_text(programme, result, deadline) if state is not State.EXPIRED else ""
+    return HolderStatus(state, cycle, result, deadline, missing, check.eligible)
 
 
 @dataclass(frozen=True)

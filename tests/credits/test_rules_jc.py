@@ -127,3 +127,24 @@ def test_audit_draw_is_seeded_and_reproducible():
     assert other_seed != first
     assert not any(drawn_for_audit("s", key, 0) for key in keys[:500])
     assert all(drawn_for_audit("s", key, 1) for key in keys[:500])
+
+
+def test_grace_hours_share_the_last_cycle_years_cap():
+    entries = [entry("2026-06-01", 8, "racial-equity", "volunteering", key="a"),
+               entry("2027-04-01", 8, "practice", "volunteering", key="b")]   # in grace
+    result = progress(P, HOLDER, entries, d("2027-05-01"))
+    assert [(c.counted, c.trimmed) for c in result.entries] == [(8, 0), (0, 8)]
+
+
+def test_status_summary_for_the_cli():
+    entries = [entry("2025-05-01", 20, "practice"), entry("2025-06-01", 1, "racial-equity")]
+    summary = status(P, HOLDER, entries, d("2026-01-01")).summary()
+    assert summary == {
+        "state": "active", "cycle_start": "2025-03-15", "cycle_end": "2027-03-14",
+        "deadline": "2027-03-14", "hours": {"practice": 20.0, "racial-equity": 1.0},
+        "total": 21.0, "required": {"total": 30.0, "racial-equity": 2.0},
+        "missing": "9 more hours, 1 of them Racial Equity, by 14 March 2027", "met": False,
+        "can_renew": False,
+    }
+    expired = status(P, HOLDER, entries, d("2028-01-01"))
+    assert expired.state is State.EXPIRED and expired.missing == "" and not expired.can_renew
