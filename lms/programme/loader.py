@@ -166,7 +166,7 @@ class ProgrammeProblem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-class InvalidProgramme(ValueError):  # noqa: N818 - reads as "raise InvalidProgramme(...)"
+class InvalidProgramme(ValueError):
     """program.yml is missing or has problems; ``problems`` lists them."""
 
     def __init__(self, problems: list[ProgrammeProblem]) -> None:
