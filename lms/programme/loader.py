@@ -396,10 +396,12 @@ def check_programme(data: Any, lines: Mapping[tuple[str, ...], int],
 
 
 def _display_path(path: Path) -> str:
+    """Relative to the working directory when below it (as the course linter shows paths)."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return os.path.relpath(path) if path.is_absolute() else str(path)
-    except ValueError:
-        return str(path)
+        return str(absolute.relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(absolute)
 
 
 def _resolve(path: Path | str) -> Path:

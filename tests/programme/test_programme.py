@@ -357,3 +357,13 @@ def test_models_are_immutable():
     assert programme is not None
     with pytest.raises(ValueError, match="frozen"):
         programme.maintenance.hours_per_cycle = 1  # type: ignore[misc]
+
+
+def test_paths_outside_the_working_directory_are_shown_whole(tmp_path: Path):
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere" / "program.yml"
+    outside.parent.mkdir()
+    outside.write_text("", encoding="utf-8")
+    _, found = load_programme(outside)
+    assert str(found[0]) == f"{outside}:1: program.yml is empty"
+    _, found = load_programme(write("", name="inside/program.yml").resolve())
+    assert str(found[0]) == "inside/program.yml:1: program.yml is empty"
