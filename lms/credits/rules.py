@@ -55,8 +55,8 @@ __all__ = [
     "STATUS_APPROVED", "STATUS_PENDING", "CategoryNeed", "CountedEntry", "Cycle", "Entry",
     "Holder", "HolderStatus", "Progress", "ReminderDue", "Renewal", "RenewalCheck", "State",
     "SweepRecord", "SweepResult", "add_months", "cycle_at", "cycle_containing", "deadline_for",
-    "drawn_for_audit", "due_reminders", "format_hours", "holder_state", "missing_text",
-    "obligation_index", "progress", "renewal_check", "status", "sweep",
+    "drawn_for_audit", "due_reminders", "format_date", "format_hours", "holder_state",
+    "missing_text", "obligation_index", "progress", "renewal_check", "status", "sweep",
 ]
 
 STATUS_APPROVED = "approved"
