@@ -8,6 +8,7 @@ once per backend.
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -23,6 +24,8 @@ register_item_kinds()
 
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+#: "gw0", "gw1", ... under pytest-xdist; each worker gets a database of its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 DEFAULT_PASSWORD = "correct-horse-battery"
 FIXED_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -35,13 +38,54 @@ def make_test_app(instance_path: str, url: str, **overrides):
     return create_app(config)
 
 
+def worker_database(url: str) -> str:
+    """`url` itself, or under xdist a sibling database `<name>_<worker>` (made if missing)."""
+    if not XDIST_WORKER:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{XDIST_WORKER}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_engines():
+    """Test databases are throwaway: SQLite need not wait for the disk on every commit; and
+    every INSERT is noted so that the tables to empty after a test are known."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def pragmas(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.close()
+
+    event.listen(Engine, "connect", pragmas)
+    event.listen(Engine, "before_cursor_execute", _note_insert)
+    yield
+    event.remove(Engine, "before_cursor_execute", _note_insert)
+    event.remove(Engine, "connect", pragmas)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request, tmp_path_factory):
     """(name, url) of the database for this part of the session; tables made fresh."""
     if request.param == "sqlite":
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
     else:
-        url = normalise_database_url(PG_URL)
+        url = worker_database(normalise_database_url(PG_URL))
     instance = str(tmp_path_factory.mktemp("instance"))
     app = make_test_app(instance, url)
     with app.app_context():
@@ -74,11 +118,28 @@ def _session_app(backend):
     return app
 
 
+#: Tables that received rows since they were last emptied, by any engine in this process (the
+#: test's own, the live server's): after each test only these are emptied, not every table.
+_WRITTEN: set[str] = set()
+_INSERT_INTO = re.compile(r'^\s*INSERT\s+INTO\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE)
+
+
+def _note_insert(conn, cursor, statement, *args) -> None:
+    match = _INSERT_INTO.match(statement)
+    if match:
+        _WRITTEN.add(match.group(1))
+
+
 def _clean_tables(app) -> None:
+    written = {name for name in _WRITTEN}
+    _WRITTEN.difference_update(written)
     with app.app_context():
         db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in written]
+        if not tables:
+            return
         with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
+            for table in tables:
                 conn.execute(table.delete())
 
 

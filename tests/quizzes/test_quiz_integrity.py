@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy import text as sql
 
 from lms.courses import services as courses
 from lms.courses.models import ItemProgress
@@ -300,6 +303,43 @@ def _race(app, workers: int, job) -> list:
     return results
 
 
+def _wait_for_a_blocked_writer(app, timeout: float = 10.0) -> None:
+    """Return once another PostgreSQL session waits for a lock; fail if none ever does.
+
+    This is how the race tests know that the competing worker really ran into the lock held
+    by this one: a test whose workers happened to run one after the other fails here instead
+    of passing without testing anything.
+    """
+    deadline = time.monotonic() + timeout
+    with app.app_context(), db.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()")).scalar_one()
+            if waiting:
+                return
+            conn.rollback()
+            time.sleep(0.005)  # polling the server, not waiting for the race to happen
+    pytest.fail("the race never happened: no worker waited for the lock")
+
+
+@contextmanager
+def _statement_seen(match: str, threads: list[int]) -> Iterator[threading.Event]:
+    """An event set when one of `threads` sends an SQL statement that starts with `match`."""
+    seen = threading.Event()
+
+    def before(conn, cursor, statement, *args):
+        if threading.get_ident() in threads and statement.lstrip().upper().startswith(
+                match.upper()):
+            seen.set()
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
 def test_concurrent_submits_grade_once(app, backend, tmp_path, now, make_user, monkeypatch):
     if backend["name"] != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so two workers cannot race")
@@ -319,7 +359,7 @@ def test_concurrent_submits_grade_once(app, backend, tmp_path, now, make_user, m
     def slow_grade(*args):
         with lock:
             graded.append(threading.get_ident())
-        time.sleep(0.3)  # hold the claim while the other worker tries
+        _wait_for_a_blocked_writer(app)  # hold the claim until the other worker waits for it
         return real(*args)
 
     monkeypatch.setattr(grading, "grade_attempt", slow_grade)
@@ -339,8 +379,8 @@ def test_concurrent_submits_grade_once(app, backend, tmp_path, now, make_user, m
     assert count(Attempt) == 1 and latest_attempt(quiz, learner).percent == 100.0
 
 
-def test_a_save_racing_a_submit_is_graded_with_what_was_saved(app, tmp_path, now, make_user,
-                                                              monkeypatch):
+def test_a_save_racing_a_submit_is_graded_with_what_was_saved(app, backend, tmp_path, now,
+                                                              make_user, monkeypatch):
     # On both databases: the save holds the attempt while the submit arrives, so the grade
     # always matches the stored responses (SQLite ignores FOR UPDATE; the lock must still hold).
     quiz = install(tmp_path, now, quiz_md(MARKED, passing_score=50))
@@ -354,10 +394,17 @@ def test_a_save_racing_a_submit_is_graded_with_what_was_saved(app, tmp_path, now
 
     saving = threading.Event()
     real_apply = services._apply_answers
+    submitter: list[int] = []
 
     def slow_apply(*args):
         saving.set()
-        time.sleep(0.5)  # the submit arrives while this save holds the attempt
+        # Hold the attempt until the submit has run into it: on PostgreSQL the submit's claim
+        # waits for the row lock; SQLite cannot show a waiter, so there it is enough that the
+        # claim was sent while this save still holds the write lock.
+        if backend["name"] == "postgresql":
+            _wait_for_a_blocked_writer(app)
+        else:
+            assert claim_sent.wait(timeout=10), "the race never happened: no submit was sent"
         return real_apply(*args)
 
     monkeypatch.setattr(services, "_apply_answers", slow_apply)
@@ -368,10 +415,12 @@ def test_a_save_racing_a_submit_is_graded_with_what_was_saved(app, tmp_path, now
             services.save_answers(mine, right, now)
             return "saved"
         assert saving.wait(timeout=10)
+        submitter.append(threading.get_ident())
         services.submit_attempt(mine, None, now)
         return "submitted"
 
-    assert sorted(_race(app, 2, job)) == ["saved", "submitted"]
+    with _statement_seen(f"UPDATE {Attempt.__tablename__}", submitter) as claim_sent:
+        assert sorted(_race(app, 2, job)) == ["saved", "submitted"]
     db.session.expire_all()
     graded = latest_attempt(quiz, learner)
     assert graded.status == "submitted" and graded.percent == 100.0
