@@ -10,6 +10,9 @@ from flask import Flask
 
 from lms.config import Config
 
+#: The features' background-task modules (each registers its tasks and periodic schedule).
+FEATURE_TASK_MODULES: tuple[str, ...] = ("lms.quizzes.tasks",)
+
 
 def create_app(config: Any = None) -> Flask:
     """Build the app. `config` is a Config-like object or a dict of overrides."""
@@ -30,7 +33,7 @@ def create_app(config: Any = None) -> Flask:
     register_item_kinds()
     from lms import storage, tasks
 
-    tasks.init_app(app)
+    tasks.init_app(app, FEATURE_TASK_MODULES)
     storage.init_app(app)
     _register_blueprints(app)
     _register_cli(app)

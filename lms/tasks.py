@@ -12,7 +12,9 @@ UPDATE or a unique constraint decides which run applies it. Call tasks through `
 after the transaction that made their input has committed.
 
 The periodic schedule is declared once, here: a feature registers its periodic task with
-`@periodic(entry, schedule)` above `@shared_task` and adds its module to TASK_MODULES. What is
+`@periodic(entry, schedule)` above `@shared_task` in its own `tasks.py`, and the app factory
+lists that module in FEATURE_TASK_MODULES (lms/__init__.py), since this module sits below every
+feature and knows none of them. What is
 registered today: expired quiz attempts (every minute) and the undelivered-mail sweep (every
 five minutes, lms/mail.py). The continuing-education sweep (daily, `crontab(hour=2, minute=0)`)
 and the digest e-mails (daily and weekly) register here the same way when their features land.
@@ -24,13 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from celery import Celery, Task, shared_task
+from celery import Celery, Task
 from flask import Flask, current_app, has_app_context
 
-from lms import clock
-
 #: Modules that define tasks; imported before the schedule is built. Features add theirs.
-TASK_MODULES: list[str] = ["lms.tasks", "lms.mail"]
+TASK_MODULES: list[str] = ["lms.tasks", "lms.mail"]  # the infrastructure's own
 
 #: The beat schedule: entry name -> (task name, schedule in seconds or a celery schedule).
 SCHEDULE: dict[str, tuple[str, Any]] = {}
@@ -64,8 +64,9 @@ def restore_interval(visibility_timeout: int) -> int:
     return max(1, min(10, visibility_timeout // 10))
 
 
-def init_app(app: Flask) -> Celery:
-    for module in TASK_MODULES:
+def init_app(app: Flask, feature_modules: list[str] | tuple[str, ...] = ()) -> Celery:
+    """Make the app's Celery; `feature_modules` are the features' task modules to load."""
+    for module in [*TASK_MODULES, *feature_modules]:
         importlib.import_module(module)
     broker = app.config.get("CELERY_BROKER_URL") or None
     backend = app.config.get("CELERY_RESULT_BACKEND") or None
@@ -148,16 +149,3 @@ def broker_status() -> str | None:
     except Exception:  # noqa: BLE001 - any failure to reach the broker
         return "unreachable"
     return "ok"
-
-
-# ---------------------------------------------------------------- what exists today
-
-
-@periodic("quizzes: close expired attempts", 60.0)
-@shared_task(name="lms.quizzes.close_expired")
-def close_expired_attempts() -> int:
-    """Submit open attempts past their time limit: the service `flask quizzes close-expired`
-    calls. Idempotent: each submit is a conditional UPDATE on the attempt's status."""
-    from lms.quizzes import services
-
-    return services.close_expired(clock.now())

@@ -20,6 +20,7 @@ from lms import mail, tasks
 from lms.extensions import db
 from lms.mail import OutboxMessage
 from lms.quizzes import services as quizzes
+from lms.quizzes import tasks as quiz_tasks
 from lms.quizzes.models import Attempt
 from tests.auth import test_mail_smtp
 from tests.auth.test_mail_smtp import free_port
@@ -221,8 +222,8 @@ def test_close_expired_task_calls_the_quiz_service(app, tmp_path, now, make_user
     attempt = quizzes.start_attempt(quiz, learner, courses.enrol(learner, quiz.item.course, now),
                                     now)
     app.config["FROZEN_NOW"] = now + timedelta(minutes=6)
-    assert tasks.enqueue(tasks.close_expired_attempts).get() == 1
-    assert tasks.enqueue(tasks.close_expired_attempts).get() == 0  # run twice: applied once
+    assert tasks.enqueue(quiz_tasks.close_expired_attempts).get() == 1
+    assert tasks.enqueue(quiz_tasks.close_expired_attempts).get() == 0  # run twice: applied once
     db.session.expire_all()
     assert db.session.get(Attempt, attempt.id).auto_submitted
 
