@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-EXAM = ROOT / "jc-ap-exam" / "05-ap-exam.md"
+EXAM = next((ROOT / "jc-ap-exam").glob("[0-9]*-ap-exam.md"))
 HEAD = re.compile(r"^## (.*?)(\s*\{([^}]*)\})?\s*$")
 
 
