@@ -451,8 +451,8 @@ def test_the_real_curriculum_imports_and_every_item_page_renders(
     app.config["FROZEN_NOW"] = now
     report = services.import_courses(REPO / "courses", now)
 
-    assert sorted(report.created) == ["JC-101", "JC-201", "JC-AP"]
-    assert count(Course) == 3
+    assert sorted(report.created) == ["JC-101", "JC-110", "JC-201", "JC-210", "JC-AP"]
+    assert count(Course) == 5
     ap = course("JC-AP")
     quiz_sizes = [
         db.session.scalar(select(func.count()).select_from(Question)
@@ -483,4 +483,4 @@ def test_the_real_curriculum_imports_and_every_item_page_renders(
 
     # re-importing the same tree changes nothing
     assert sorted(services.import_courses(REPO / "courses", now).unchanged) == [
-        "JC-101", "JC-201", "JC-AP"]
+        "JC-101", "JC-110", "JC-201", "JC-210", "JC-AP"]

@@ -1,0 +1,164 @@
+"""The curriculum bar for the real courses/ tree (issue 15): size, exam measurement, CE honesty.
+
+Run as a script (`.venv/bin/python tests/courses/test_curriculum_bar.py`) to print the figures.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from lms.courses.parser import ParsedCourse, parse_tree
+
+REPO = Path(__file__).resolve().parents[2]
+LEVELS = ("level-recall", "level-application", "level-analysis")
+NEGATIVE = re.compile(r"\b(not|never|except|least)\b", re.I)
+ALL_OR_NONE = re.compile(r"\b(all|none) of the above\b", re.I)
+
+
+@cache
+def courses() -> tuple[ParsedCourse, ...]:
+    result = parse_tree(REPO / "courses")
+    assert result.problems == [], "\n".join(str(p) for p in result.problems)
+    return tuple(result.courses)
+
+
+def exam():
+    """The AP exam quiz named by program.yml (JC-AP, ap-exam)."""
+    course = next(c for c in courses() if c.code == "JC-AP")
+    return course.item("ap-exam").quiz
+
+
+def domain(question: dict) -> list[str]:
+    return [t for t in question["tags"] if t.startswith("domain-")]
+
+
+def level(question: dict) -> list[str]:
+    return [t for t in question["tags"] if t.startswith("level-")]
+
+
+def four_option_singles() -> list[dict]:
+    return [q for q in exam().questions if q["type"] == "single"]
+
+
+def key_is_longest(question: dict) -> bool:
+    right = max(len(o["text"]) for o in question["options"] if o["correct"])
+    wrong = max(len(o["text"]) for o in question["options"] if not o["correct"])
+    return right >= wrong  # a tie counts as longest
+
+
+def norm(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+
+
+def figures() -> dict:
+    bank = exam().questions
+    per_domain = Counter(domain(q)[0] for q in bank)
+    per_level = Counter(level(q)[0] for q in bank)
+    singles = four_option_singles()
+    minutes = {c.code: sum(i.estimated_minutes for i in c.items) for c in courses()}
+    return {
+        "courses": len(courses()),
+        "lessons": sum(1 for c in courses() for i in c.items if i.kind == "lesson"),
+        "exam items": len(bank),
+        "per domain": dict(sorted(per_domain.items())),
+        "per level": dict(sorted(per_level.items())),
+        "application or analysis": (per_level["level-application"]
+                                    + per_level["level-analysis"]) / len(bank),
+        "single choice": len(singles),
+        "key longest": sum(key_is_longest(q) for q in singles) / len(singles),
+        "minutes": minutes,
+        "ce_hours": {c.code: c.ce_hours for c in courses()},
+    }
+
+
+# ------------------------------------------------------------------------------ size
+
+
+def test_the_curriculum_has_five_courses_and_thirty_lessons():
+    f = figures()
+    assert f["courses"] >= 5
+    assert f["lessons"] >= 30
+
+
+def test_every_course_awards_no_more_ce_hours_than_its_study_time_supports():
+    for course in courses():
+        minutes = sum(item.estimated_minutes for item in course.items)
+        assert course.ce_hours is not None and course.ce_hours > 0, course.code
+        assert course.ce_hours <= minutes / 50, (course.code, course.ce_hours, minutes)
+
+
+# ------------------------------------------------------------------------------ the exam
+
+
+def test_the_exam_bank_has_150_items_each_with_one_domain_and_one_level():
+    bank = exam().questions
+    assert len(bank) >= 150
+    for q in bank:
+        assert len(domain(q)) == 1 and len(level(q)) == 1, q["key"]
+        assert set(q["tags"]) == {*domain(q), *level(q)}, q["key"]  # no Pillar/Commitment tags
+        assert level(q)[0] in LEVELS, q["key"]
+
+
+def test_the_blueprint_draws_by_domain_and_every_domain_holds_three_attempts():
+    settings = exam().settings
+    blueprint = settings["blueprint"]
+    per_domain = Counter(domain(q)[0] for q in exam().questions)
+    assert set(blueprint) == set(per_domain)
+    assert sum(blueprint.values()) == settings["draw"]
+    for tag, asked in blueprint.items():
+        # three attempts (the exam's limit) could each be drawn without reusing a question
+        assert per_domain[tag] >= asked * settings["attempts"], tag
+
+
+def test_at_least_half_the_bank_is_application_or_analysis():
+    assert figures()["application or analysis"] >= 0.5
+
+
+def test_single_choice_items_have_four_options_and_the_key_is_rarely_the_longest():
+    singles = four_option_singles()
+    assert all(len(q["options"]) == 4 for q in singles)
+    assert sum(key_is_longest(q) for q in singles) <= 0.3 * len(singles)
+
+
+def test_no_negative_stems_and_no_all_or_none_of_the_above():
+    for q in exam().questions:
+        question = re.split(r"(?<=[.!?])\s+", q["stem"].strip())[-1]
+        assert not NEGATIVE.search(question), q["key"]
+        for option in q.get("options", []):
+            assert not ALL_OR_NONE.search(option["text"]), q["key"]
+
+
+def test_no_exam_stem_repeats_a_practice_or_module_quiz_stem():
+    stems = [norm(q["stem"]) for q in exam().questions]
+    for course in courses():
+        for item in course.items:
+            if item.quiz is None or item.slug == "ap-exam" and course.code == "JC-AP":
+                continue
+            for q in item.quiz.questions:
+                other = norm(q["stem"])
+                for stem in stems:
+                    ratio = difflib.SequenceMatcher(None, stem, other).ratio()
+                    assert ratio <= 0.8, (course.code, item.slug, q["stem"])
+
+
+def test_exam_stems_are_distinct_within_the_bank():
+    stems = [norm(q["stem"]) for q in exam().questions]
+    for i, a in enumerate(stems):
+        for b in stems[i + 1:]:
+            matcher = difflib.SequenceMatcher(None, a, b)
+            assert matcher.quick_ratio() <= 0.8 or matcher.ratio() <= 0.8, (a, b)
+
+
+@pytest.mark.parametrize("trivia", ["anniversary", "what year", "in what year", "released in"])
+def test_no_trivia_items(trivia):
+    assert not any(trivia in q["stem"].lower() for q in exam().questions)
+
+
+if __name__ == "__main__":  # pragma: no cover - a report for authors
+    for name, value in figures().items():
+        print(f"{name}: {value}")
