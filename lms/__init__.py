@@ -53,17 +53,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     import lms.models  # noqa: F401  (registers every model with the metadata)
-    from lms.auth.models import User
 
     @login_manager.user_loader
     def load_user(identity: str):
-        user_id, _, fingerprint = identity.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or user.session_fingerprint != fingerprint:
-            return None
-        return user
+        # Checked on every request (session cookie and remember-me cookie alike): the session
+        # must still exist on the server, be within its lifetime and belong to an active user.
+        from lms import clock
+        from lms.auth.services import user_for_session
+
+        return user_for_session(identity, clock.now())
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

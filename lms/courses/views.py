@@ -170,7 +170,9 @@ def asset(code: str, path: str):
     # Course files are served inert: an SVG or HTML asset can never run script on our origin.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    # An unpublished course's files are for its staff: no shared cache may keep them.
+    scope = "public" if course.published else "private"
+    response.headers["Cache-Control"] = f"{scope}, max-age=3600"
     response.headers["ETag"] = found.content_hash
     if not found.mimetype.startswith("image/"):
         response.headers["Content-Disposition"] = f'attachment; filename="{Path(path).name}"'
