@@ -26,6 +26,9 @@ def create_app(config: Any = None) -> Flask:
     if app.logger.level == logging.NOTSET:
         # Info messages (e-mails logged when no mail server is set) reach the console too.
         app.logger.setLevel(logging.INFO)
+    from lms.web import DbIntConverter
+
+    app.url_map.converters["int"] = DbIntConverter  # before any route is added (see web.py)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

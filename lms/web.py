@@ -93,8 +93,8 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
 
 
 def init_app(app: Flask) -> None:
-    # No input reaches the database as an integer it cannot hold (see DbIntConverter, db_int).
-    app.url_map.converters["int"] = DbIntConverter
+    # No input reaches the database as an integer it cannot hold (DbIntConverter is installed
+    # by create_app before the routes; db_int serves `.get(..., type=int)`).
     app.request_class = LmsRequest
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:  # behind nginx & co.: the visitor's address and scheme come from the proxy
