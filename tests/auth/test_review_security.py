@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from lms.auth import services
 from lms.auth.models import User
@@ -175,22 +175,29 @@ def test_page_numbers_out_of_range_are_a_bad_request(client, make_user, sign_in,
     assert client.get("/admin/users?page=abc").status_code == 200  # text: the first page
 
 
-def test_the_500_page_rolls_the_failed_transaction_back(backend, tmp_path):
+def test_the_500_page_rolls_the_failed_transaction_back(backend, app, make_user, now):
     from flask import abort
 
     from tests.conftest import make_test_app
 
-    app = make_test_app(backend["instance"], backend["url"], PROPAGATE_EXCEPTIONS=False)
+    user = make_user()
+    db.session.commit()
+    broken_app = make_test_app(backend["instance"], backend["url"], PROPAGATE_EXCEPTIONS=False)
 
-    @app.route("/broken")
+    @broken_app.route("/broken")
     def broken():
-        # leave the session failed, as a real bug would
+        # A failed flush leaves the session needing a rollback, as a real bug would.
+        db.session.add(User(email=user.email, name="Twin", password_hash="x", role="learner",
+                            created_at=now))
         with contextlib.suppress(Exception):
-            db.session.execute(text("SELECT * FROM no_such_table"))
+            db.session.flush()
         abort(500)
 
-    with app.app_context():
-        response = app.test_client().get("/broken")
+    client = broken_app.test_client()
+    with broken_app.app_context():
+        assert client.post("/account/signin", data={"email": user.email,
+                                                    "password": PASSWORD}).status_code == 302
+        response = client.get("/broken")  # the error page shows the signed-in user's name
         assert response.status_code == 500
         assert "Something went wrong" in page(response)
         db.session.remove()
