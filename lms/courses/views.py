@@ -235,7 +235,7 @@ def edit_item(code: str, slug: str):
                       f"Saved as revision {rev.number}.", "info" if rev is None else "success")
                 return redirect(url_for("courses.edit_item", code=code, slug=slug))
     preview = render_document(form.source.data or "", link_base=asset_base(course),
-                              doc_dir=posixpath.dirname(it.source_path))
+                              doc_dir=posixpath.dirname(it.source_path), file=True)
     return render_template("courses/edit.html", course=course, item=it, form=form,
                            preview=preview)
 
@@ -245,7 +245,7 @@ def edit_item(code: str, slug: str):
 def preview(code: str):
     course, _ = _editable_or_403(code)
     source = request.form.get("source", "")[:500_000]
-    doc = render_document(source, link_base=asset_base(course))
+    doc = render_document(source, link_base=asset_base(course), file=True)  # the whole file
     return jsonify({"html": str(doc.html)})
 
 
