@@ -14,8 +14,8 @@ BASE_URL ?= http://$(HOST):$(PORT)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -27,8 +27,10 @@ db: setup
 demo: db
 	$(FLASK) demo
 
+# The demo accounts (printed by `demo`) are followed only by the address to open.
 run: demo
-	BASE_URL=$(BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Open $(BASE_URL) in a browser; Ctrl+C stops the server."
+	@BASE_URL=$(BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest
