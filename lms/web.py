@@ -9,6 +9,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from lms.dbtypes import DB_INT_MAX
 from lms.markdown import render as render_markdown
 from lms.markdown import render_inline
 
@@ -23,10 +24,6 @@ ERROR_TEXT = {
     500: ("Something went wrong", "An unexpected error happened on our side. It has been logged; "
           "please try again later."),
 }
-
-
-#: The largest integer every supported database stores in an INTEGER column (PostgreSQL's int4).
-DB_INT_MAX = 2**31 - 1
 
 
 class DbIntConverter(IntegerConverter):

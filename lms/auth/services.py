@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import mail
 from lms.auth.models import ROLES, SignInThrottle, User, UserSession, session_key_hash
+from lms.dbtypes import DB_INT_MAX
 from lms.errors import Conflict, NotFound, ValidationError
 from lms.extensions import db
 
@@ -320,7 +321,8 @@ def open_session(user: User, now: datetime, *, remember: bool = False) -> User:
 def user_for_session(identity: str, now: datetime) -> User | None:
     """The active user whose live session `identity` ("<user id>:<session key>") names."""
     user_id, _, key = identity.partition(":")
-    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 12 and key):
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 10 and key
+            and int(user_id) <= DB_INT_MAX):
         return None
     row = db.session.scalar(select(UserSession).where(
         UserSession.key_hash == session_key_hash(key), UserSession.user_id == int(user_id)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from lms import clock
@@ -44,8 +45,10 @@ def _register_create_limit() -> str:
 
 
 def _submitted_address() -> str:
-    """Rate-limit key: the e-mail address typed into the form (trimmed, lower-cased)."""
-    return "register-address:" + request.form.get("email", "").strip().lower()[:254]
+    """Rate-limit key: the e-mail address typed into the form (trimmed, lower-cased); with none
+    typed, the client's address (blank forms from everyone must not share one count)."""
+    typed = request.form.get("email", "").strip().lower()[:254]
+    return "register-address:" + (typed or "client:" + get_remote_address())
 
 
 def _refused(response) -> bool:

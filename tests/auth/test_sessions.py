@@ -145,6 +145,7 @@ def test_a_forged_or_old_style_identity_signs_no_one_in(app, make_user, now):
     assert services.user_for_session(f"{user.id}:not-a-key", now) is None
     assert services.user_for_session(f"{user.id}:{'0' * 16}", now) is None  # the old fingerprint
     assert services.user_for_session("٣:abc", now) is None
+    assert services.user_for_session("99999999999:abc", now) is None  # beyond int4: no query
 
 
 def test_the_admin_deactivate_button_asks_first(app, make_user, sign_in):
