@@ -113,6 +113,7 @@ class SignInThrottle(db.Model):
     can never keep the owner out for long (and a password reset clears the lock)."""
 
     __tablename__ = "signin_throttles"
+    __table_args__ = (Index("ix_signin_throttles_updated_at", "updated_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -233,6 +233,10 @@ def _minutes(seconds: float) -> str:
 def _record_failure(email: str, user: User | None, now: datetime) -> None:
     """Count a failed sign-in for this address; lock it when the count says so (one commit)."""
     cfg = current_app.config
+    # Counts older than a day are over: forget them (unknown addresses leave rows too).
+    db.session.execute(delete(SignInThrottle).where(
+        SignInThrottle.updated_at < now - timedelta(days=1),
+        SignInThrottle.email_hash != _email_hash(email)))
     throttle = _throttle_for(email)
     if throttle is None:
         throttle = SignInThrottle(email_hash=_email_hash(email), failures=0, updated_at=now)
@@ -311,6 +315,8 @@ def sign_in(email: str, password: str, now: datetime, *, remember: bool = False)
 def open_session(user: User, now: datetime, *, remember: bool = False) -> User:
     key = secrets.token_urlsafe(32)
     lifetime = current_app.config["REMEMBER_COOKIE_DURATION"]
+    db.session.execute(delete(UserSession).where(  # this user's sign-ins that have run out
+        UserSession.user_id == user.id, UserSession.expires_at <= now))
     db.session.add(UserSession(user_id=user.id, key_hash=session_key_hash(key), remember=remember,
                                created_at=now, expires_at=now + lifetime))
     db.session.commit()

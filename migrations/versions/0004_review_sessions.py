@@ -1,4 +1,4 @@
-"""sessions and sign-in throttle
+"""Server-side sessions (sign-out ends them) and the per-address sign-in back-off
 
 Revision ID: 0004_review_sessions
 Revises: 0003
@@ -29,6 +29,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_signin_throttles')),
     sa.UniqueConstraint('email_hash', name=op.f('uq_signin_throttles_email_hash'))
     )
+    with op.batch_alter_table('signin_throttles', schema=None) as batch_op:
+        batch_op.create_index('ix_signin_throttles_updated_at', ['updated_at'], unique=False)
+
     op.create_table('user_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -54,5 +57,8 @@ def downgrade():
         batch_op.drop_index('ix_user_sessions_expires_at')
 
     op.drop_table('user_sessions')
+    with op.batch_alter_table('signin_throttles', schema=None) as batch_op:
+        batch_op.drop_index('ix_signin_throttles_updated_at')
+
     op.drop_table('signin_throttles')
     # ### end Alembic commands ###

@@ -191,6 +191,19 @@ def test_repeated_failures_lock_the_account_briefly_and_mail_its_owner(app, make
     assert db.session.scalar(select(func.count()).select_from(SignInThrottle)) == 0
 
 
+def test_old_counts_are_forgotten_and_expired_sessions_cleared(app, make_user, now):
+    app.config["FROZEN_NOW"] = now
+    user = make_user()
+    post_signin(app.test_client(), "stranger@example.org", "wrong-password")
+    first = app.test_client()
+    post_signin(first, user.email)
+    app.config["FROZEN_NOW"] = now + timedelta(days=31)
+    post_signin(app.test_client(), "another@example.org", "wrong-password")
+    post_signin(app.test_client(), user.email)
+    assert db.session.scalar(select(func.count()).select_from(SignInThrottle)) == 1
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1  # the new one
+
+
 def test_the_lock_is_capped(app, make_user, now):
     app.config["FROZEN_NOW"] = now
     user = make_user()
