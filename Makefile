@@ -15,8 +15,9 @@ BASE_URL ?= http://$(HOST):$(PORT)
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test,postgres,redis]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
+		-e '.[test,postgres,redis]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -28,8 +29,10 @@ db: setup
 demo: db
 	$(FLASK) demo
 
+# The demo accounts (printed by `demo`) are followed only by the address to open.
 run: demo
-	BASE_URL=$(BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Open $(BASE_URL) in a browser; Ctrl+C stops the server."
+	@BASE_URL=$(BASE_URL) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest

@@ -29,6 +29,9 @@ def create_app(config: Any = None) -> Flask:
     if app.logger.level == logging.NOTSET:
         # Info messages (e-mails logged when no mail server is set) reach the console too.
         app.logger.setLevel(logging.INFO)
+    from lms.web import DbIntConverter
+
+    app.url_map.converters["int"] = DbIntConverter  # before any route is added (see web.py)
     _init_extensions(app)
     register_item_kinds()
     from lms import storage, tasks
@@ -61,17 +64,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     import lms.models  # noqa: F401  (registers every model with the metadata)
-    from lms.auth.models import User
 
     @login_manager.user_loader
     def load_user(identity: str):
-        user_id, _, fingerprint = identity.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or user.session_fingerprint != fingerprint:
-            return None
-        return user
+        # Checked on every request (session cookie and remember-me cookie alike): the session
+        # must still exist on the server, be within its lifetime and belong to an active user.
+        from lms import clock
+        from lms.auth.services import user_for_session
+
+        return user_for_session(identity, clock.now())
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

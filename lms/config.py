@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -87,6 +88,17 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # How long "keep me signed in" lasts. Also the most any sign-in lives on the server:
+        # past it the session's row no longer signs anyone in, whatever cookie a browser keeps.
+        self.REMEMBER_COOKIE_DURATION = timedelta(
+            days=int(os.environ.get("REMEMBER_COOKIE_DAYS", "30")))
+        # Largest request body accepted (413 beyond it); uploads set their own, smaller limits.
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_MB", "32")) * 1024 * 1024
+        # Per-account sign-in back-off: after SIGNIN_LOCK_AFTER failures an address is locked
+        # for SIGNIN_LOCK_BASE seconds, doubling with each further failure up to SIGNIN_LOCK_MAX.
+        self.SIGNIN_LOCK_AFTER = int(os.environ.get("SIGNIN_LOCK_AFTER", "5"))
+        self.SIGNIN_LOCK_BASE = int(os.environ.get("SIGNIN_LOCK_BASE", "60"))
+        self.SIGNIN_LOCK_MAX = int(os.environ.get("SIGNIN_LOCK_MAX", "900"))
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.COURSES_DIR = os.environ.get("COURSES_DIR", "courses")
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads"))
@@ -94,6 +106,14 @@ class Config:
         self.RESET_TOKEN_MAX_AGE = 60 * 60
         self.SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
         self.ACCOUNT_RATE_LIMIT = os.environ.get("ACCOUNT_RATE_LIMIT", "5 per minute")
+        # Registration: refused submissions (typos) are counted per client and per address,
+        # generously; accounts actually created are counted per client, strictly.
+        self.REGISTER_FORM_RATE_LIMIT = os.environ.get("REGISTER_FORM_RATE_LIMIT",
+                                                       "30 per 10 minutes")
+        self.REGISTER_ADDRESS_RATE_LIMIT = os.environ.get("REGISTER_ADDRESS_RATE_LIMIT",
+                                                          "15 per 10 minutes")
+        self.REGISTER_CREATE_RATE_LIMIT = os.environ.get("REGISTER_CREATE_RATE_LIMIT",
+                                                         "5 per hour")
 
 
 class TestConfig(Config):

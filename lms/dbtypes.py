@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+#: The largest value every supported database keeps in an INTEGER column (PostgreSQL's int4).
+DB_INT_MAX = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator):
     """Store naive UTC, hand back timezone-aware UTC (SQLite keeps no zone)."""

@@ -5,7 +5,8 @@ Lesson bodies, quiz stems and options, forum posts, bios... all go through :func
 appear in Markdown, but whatever nh3 does not allow (scripts, event handlers, styles, iframes,
 svg, forms, ``javascript:``/``data:`` URLs...) is removed.
 
-Supported: CommonMark, tables, strikethrough, front matter (stripped), footnotes, task lists
+Supported: CommonMark, tables, strikethrough, front matter (stripped, in files only: pass
+``file=True``; a post or preview that starts with a ``---`` block keeps it), footnotes, task lists
 (disabled checkboxes), definition lists, ids on h2-h4 (slugified, unique), fenced code
 (``language-*`` class kept) and MkDocs-style admonitions (4-space indented body)::
 
@@ -78,6 +79,7 @@ _EXTERNAL_RE = re.compile(r"^(?:https?:|mailto:|//)", re.IGNORECASE)
 _ID_RE = re.compile(r"^[\w:-]{1,120}$")
 _LANG_RE = re.compile(r"^language-[\w+#.-]{1,40}$")
 _NUMBER_RE = re.compile(r"^\d{1,5}%?$")
+_START_RE = re.compile(r"^\d{1,9}$")
 _A_TAG_RE = re.compile(r'<a((?:\s+[^\s="<>]+(?:="[^"]*")?)*)\s*>')
 _TAG_RE = re.compile(r"<[^>]*>")
 _WORD_RE = re.compile(r"\w[\w'’-]*")
@@ -144,10 +146,12 @@ def _render_admonition(self: Any, tokens: list[Any], idx: int, options: Any, env
     return f'<aside class="{classes}" role="note">\n'
 
 
-def _build_parser() -> MarkdownIt:
+def _build_parser(*, front_matter: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
-    md.use(front_matter_plugin).use(footnote_plugin).use(deflist_plugin)
+    if front_matter:
+        md.use(front_matter_plugin)
+    md.use(footnote_plugin).use(deflist_plugin)
     md.use(tasklists_plugin, label=True).use(admon_plugin, render=_render_admonition)
     md.core.ruler.before("inline", "lms_fixups", _fixups)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify)
@@ -157,7 +161,8 @@ def _build_parser() -> MarkdownIt:
     return md
 
 
-_MD = _build_parser()
+_MD = _build_parser(front_matter=False)       # text: posts, responses, bodies, stems
+_MD_FILE = _build_parser(front_matter=True)   # a whole file whose front matter is not shown
 _NUMBER_PREFIX_RE = re.compile(r"^\d+-")
 
 
@@ -196,7 +201,9 @@ def _attribute_filter(link_base: str | None, doc_dir: str = ""):  # noqa: ANN202
             return " ".join(kept) or None
         if attr == "id":
             return value if _ID_RE.match(value) else None
-        if attr in ("width", "height", "start"):
+        if attr == "start":  # CommonMark allows list numbers of up to nine digits
+            return value if _START_RE.match(value.strip()) else None
+        if attr in ("width", "height"):
             return value if _NUMBER_RE.match(value.strip()) else None
         if attr == "src" and value.strip().lower().startswith("mailto:"):
             return None
@@ -244,9 +251,10 @@ def _plain_text(inline: Any) -> str:
 
 
 def _render_cached(text: str, *, inline: bool, link_base: str | None,  # noqa: ANN202
-                   heading_offset: int, doc_dir: str = ""):
+                   heading_offset: int, doc_dir: str = "", file: bool = False):
     """(html, toc, words) of ``text``, from the LRU cache keyed by sha256 of text + options."""
-    key = f"{int(inline)}\x00{link_base or ''}\x00{doc_dir}\x00{heading_offset}\x00{text}"
+    key = (f"{int(inline)}{int(file)}\x00{link_base or ''}\x00{doc_dir}\x00{heading_offset}"
+           f"\x00{text}")
     key = hashlib.sha256(key.encode()).hexdigest()
     with _cache_lock:
         if key in _cache:
@@ -255,8 +263,9 @@ def _render_cached(text: str, *, inline: bool, link_base: str | None,  # noqa: A
             return _cache[key]
         _stats["misses"] += 1
     env: dict[str, Any] = {"heading_offset": heading_offset}
-    tokens = _MD.parseInline(text, env) if inline else _MD.parse(text, env)
-    html = sanitize(_MD.renderer.render(tokens, _MD.options, env), link_base=link_base,
+    md = _MD_FILE if file else _MD
+    tokens = md.parseInline(text, env) if inline else md.parse(text, env)
+    html = sanitize(md.renderer.render(tokens, md.options, env), link_base=link_base,
                     doc_dir=doc_dir)
     toc = tuple(
         (int(tok.tag[1]), str(tok.attrGet("id")), _plain_text(tokens[i + 1]))
@@ -274,9 +283,14 @@ def _render_cached(text: str, *, inline: bool, link_base: str | None,  # noqa: A
 
 def render_document(
     text: str | None, *, link_base: str | None = None, heading_offset: int = 0,
-    doc_dir: str = "",
+    doc_dir: str = "", file: bool = False,
 ) -> RenderedDoc:
-    """Render a whole Markdown document (front matter stripped) with its toc and word count.
+    """Render a whole Markdown document with its toc and word count.
+
+    ``file=True``: ``text`` is a whole course file (the editor's source), whose leading YAML
+    front matter is stripped. Anything else (an item's body, a post, a response, a preview of
+    either) is text: a leading ``---`` block there is a thematic break and a paragraph or
+    heading, as CommonMark says, never hidden.
 
     ``toc`` lists the h2/h3 headings as ``{"level", "id", "text"}`` dicts; ``words`` counts the
     words of the rendered text. ``link_base``/``heading_offset`` are as for :func:`render`;
@@ -285,7 +299,7 @@ def render_document(
     """
     html, toc, words = _render_cached(
         text or "", inline=False, link_base=link_base, heading_offset=heading_offset,
-        doc_dir=doc_dir,
+        doc_dir=doc_dir, file=file,
     )
     entries = [{"level": level, "id": hid, "text": title} for level, hid, title in toc]
     return RenderedDoc(html=Markup(html), toc=entries, words=words)  # noqa: S704 - sanitised

@@ -1,5 +1,5 @@
 """Import every feature's models so the metadata (and Alembic) sees all tables."""
-from lms.auth.models import User  # noqa: F401
+from lms.auth.models import SignInThrottle, User, UserSession  # noqa: F401
 from lms.cohorts.models import Cohort, CohortMember  # noqa: F401
 from lms.courses.models import (  # noqa: F401
     Course,

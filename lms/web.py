@@ -1,12 +1,15 @@
 """Cross-cutting web concerns: error pages, template helpers, security headers."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Request, Response, abort, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
+from lms.dbtypes import DB_INT_MAX
 from lms.markdown import render as render_markdown
 from lms.markdown import render_inline
 
@@ -21,6 +24,44 @@ ERROR_TEXT = {
     500: ("Something went wrong", "An unexpected error happened on our side. It has been logged; "
           "please try again later."),
 }
+
+
+class DbIntConverter(IntegerConverter):
+    """`<int:...>` in every route: ASCII digits only, at most the database's integer range.
+
+    Werkzeug's own converter takes any Unicode digit and any length, so "/users/٣" or a
+    5,000-digit id reached a view (and the database, or Python's int limit) and gave a 500.
+    Anything else is simply no such page (404)."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min,
+                         max=DB_INT_MAX if max is None else max, signed=False)
+
+
+def db_int(value: str) -> int:
+    """`type=` for numeric query and form values (`request.args.get("page", type=int)`):
+    ASCII digits with an optional minus sign. Out of the database's integer range is a 400;
+    other text raises ValueError, which `.get(type=...)` turns into the default."""
+    text = value.strip()
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(value)
+    if len(digits) > 10 or abs(int(text)) > DB_INT_MAX:
+        abort(400, "That number is out of range.")
+    return int(text)
+
+
+class DbIntMultiDict(ImmutableMultiDict):
+    """Query-string and form values whose `get(..., type=int)` goes through `db_int`."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - werkzeug's signature
+        return super().get(key, default, db_int if type is int else type)
+
+
+class LmsRequest(Request):
+    parameter_storage_class = DbIntMultiDict
 
 
 def _wants_json() -> bool:
@@ -49,6 +90,9 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
 
 
 def init_app(app: Flask) -> None:
+    # No input reaches the database as an integer it cannot hold (DbIntConverter is installed
+    # by create_app before the routes; db_int serves `.get(..., type=int)`).
+    app.request_class = LmsRequest
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:  # behind nginx & co.: the visitor's address and scheme come from the proxy
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
@@ -68,6 +112,12 @@ def init_app(app: Flask) -> None:
 
     def handler(err):
         code = getattr(err, "code", 500) or 500
+        if code >= 500:
+            # The failed request may have left the session mid-transaction: rendering the page
+            # (which loads the signed-in user) must not run into it.
+            from lms.extensions import db
+
+            db.session.rollback()
         custom = getattr(err, "description", None)
         if custom == getattr(type(err), "description", None) or code >= 500 or code == 429:
             custom = None  # werkzeug's stock text (or Flask-Limiter's "10 per 1 minute"): ours
@@ -80,6 +130,17 @@ def init_app(app: Flask) -> None:
     def csrf_error(err):
         return render_error(400, "The form had expired or was missing its security token. "
                                  "Reload the page and try again; nothing was changed.")
+
+    @app.after_request
+    def private_pages(response):
+        # A signed-in user's pages are theirs: no shared cache or back button after sign-out
+        # may show them. Static files are the same for everyone; responses that chose their
+        # own caching (course assets) keep it.
+        if (request.endpoint != "static" and "Cache-Control" not in response.headers
+                and current_user.is_authenticated):
+            response.headers["Cache-Control"] = "private, no-store"
+            response.vary.add("Cookie")
+        return response
 
     @app.after_request
     def security_headers(response):

@@ -48,14 +48,14 @@ def test_render_inline_is_sanitised_too() -> None:
     assert "href" not in out  # the javascript: link stays plain text
 
 
-def test_front_matter_is_stripped() -> None:
+def test_front_matter_is_stripped_from_files() -> None:
     doc = md.render_document(_doc("""
         ---
         title: Secret title
         type: lesson
         ---
         Body text.
-        """))
+        """), file=True)
     assert "Secret title" not in doc.html
     assert "type:" not in doc.html
     assert "<hr" not in doc.html
@@ -209,7 +209,8 @@ def test_heading_offset_shifts_levels() -> None:
 
 
 def test_word_count() -> None:
-    doc = md.render_document("---\ntitle: a b c\n---\nOne two *three*.\n\n- four\n- five six\n")
+    doc = md.render_document("---\ntitle: a b c\n---\nOne two *three*.\n\n- four\n- five six\n",
+                             file=True)
     assert doc.words == 6
 
 

@@ -2,7 +2,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-PASSWORD_HELP = "At least 10 characters."  # noqa: S105 - help text, not a password
+from lms.auth.services import MAX_PASSWORD, MIN_PASSWORD, PASSWORD_RULES
+
+
+def _password_length() -> Length:
+    """The password length rule, explained in words (not WTForms' "between 10 and 200")."""
+    return Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
+                  message=f"Use at least {MIN_PASSWORD} characters (and at most {MAX_PASSWORD}); "
+                          "a short sentence is easy to remember.")
 
 
 class RegisterForm(FlaskForm):
@@ -10,8 +17,8 @@ class RegisterForm(FlaskForm):
                        render_kw={"autocomplete": "name"})
     email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "email"})
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)],
-                             description=PASSWORD_HELP, render_kw={"autocomplete": "new-password"})
+    password = PasswordField("Password", validators=[DataRequired(), _password_length()],
+                             description=PASSWORD_RULES, render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Repeat password",
                             validators=[DataRequired(),
                                         EqualTo("password", "The passwords differ.")],
@@ -35,8 +42,8 @@ class EmailForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200)],
-                             description=PASSWORD_HELP, render_kw={"autocomplete": "new-password"})
+    password = PasswordField("New password", validators=[DataRequired(), _password_length()],
+                             description=PASSWORD_RULES, render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Repeat new password",
                             validators=[DataRequired(),
                                         EqualTo("password", "The passwords differ.")],

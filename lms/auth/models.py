@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Index, String, Text, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.dbtypes import UTCDateTime
@@ -50,13 +50,17 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
 
-    def get_id(self) -> str:
-        """Session identity; changes when the password changes, ending other sessions."""
-        return f"{self.id}:{self.session_fingerprint}"
+    #: The secret key of the server-side session this object was loaded for (set at sign-in
+    #: and by the user loader); `get_id` hands it to Flask-Login's cookies.
+    session_key = None  # not a column
 
-    @property
-    def session_fingerprint(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+    def get_id(self) -> str:
+        """Session identity: the user and one server-side session (see `UserSession`).
+
+        Signing out deletes that session's row, so neither the session cookie nor the
+        remember-me cookie, which both carry this identity, works again.
+        """
+        return f"{self.id}:{self.session_key or ''}"
 
     # Roles -----------------------------------------------------------------
     def has_role(self, role: str) -> bool:
@@ -77,3 +81,42 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+def session_key_hash(key: str) -> str:
+    """Only a hash of a session key is stored: a database leak does not sign anyone in."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class UserSession(db.Model):
+    """One signed-in browser. Sign-out deletes the row; "sign out everywhere", a password
+    change or reset and deactivation delete all of a user's rows. A row past `expires_at`
+    (the remember-me lifetime) no longer signs anyone in."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),
+                      Index("ix_user_sessions_expires_at", "expires_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins per e-mail address (known or not, so it tells nothing about accounts).
+
+    After `SIGNIN_LOCK_AFTER` failures the address is locked for a back-off that doubles with
+    each further failure, capped at `SIGNIN_LOCK_MAX`: an attacker slows guessing to a crawl but
+    can never keep the owner out for long (and a password reset clears the lock)."""
+
+    __tablename__ = "signin_throttles"
+    __table_args__ = (Index("ix_signin_throttles_updated_at", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

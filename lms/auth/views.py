@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from lms import clock
@@ -31,6 +32,33 @@ def _account_limit() -> str:
     return current_app.config["ACCOUNT_RATE_LIMIT"]
 
 
+def _register_form_limit() -> str:
+    return current_app.config["REGISTER_FORM_RATE_LIMIT"]
+
+
+def _register_address_limit() -> str:
+    return current_app.config["REGISTER_ADDRESS_RATE_LIMIT"]
+
+
+def _register_create_limit() -> str:
+    return current_app.config["REGISTER_CREATE_RATE_LIMIT"]
+
+
+def _submitted_address() -> str:
+    """Rate-limit key: the e-mail address typed into the form (trimmed, lower-cased); with none
+    typed, the client's address (blank forms from everyone must not share one count)."""
+    typed = request.form.get("email", "").strip().lower()[:254]
+    return "register-address:" + (typed or "client:" + get_remote_address())
+
+
+def _refused(response) -> bool:
+    return response.status_code == 422
+
+
+def _created(response) -> bool:
+    return response.status_code == 302
+
+
 def _safe_next(target: str | None) -> str:
     """`target` when it is a path on this site, else the dashboard.
 
@@ -45,19 +73,26 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_account_limit, methods=["POST"])
+# Someone fixing typos gets many tries (refused forms are counted per client and, separately,
+# per address); creating accounts is limited strictly (successful submissions per client).
+@limiter.limit(_register_form_limit, methods=["POST"], deduct_when=_refused)
+@limiter.limit(_register_address_limit, methods=["POST"], key_func=_submitted_address,
+               deduct_when=_refused)
+@limiter.limit(_register_create_limit, methods=["POST"], deduct_when=_created)
 def register():
     form = RegisterForm()
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
+            # The answer is the same whether or not the address already has an account (its
+            # owner gets an e-mail instead): the page must not tell who is registered.
             services.register(services.Registration(form.name.data, form.email.data,
                                                     form.password.data), clock.now())
         except DomainError as err:
             flash(str(err), "error")
         else:
-            flash("Account created. We have sent you an e-mail: open its link to confirm your "
-                  "address, then sign in.", "success")
+            flash("Thank you. We have sent an e-mail to that address: open its link to confirm "
+                  "it, then sign in.", "success")
             return redirect(url_for("auth.signin"))
     return render_template("auth/register.html", form=form), status
 
@@ -82,7 +117,11 @@ def signin():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.email.data, form.password.data, clock.now())
+            user = services.sign_in(form.email.data, form.password.data, clock.now(),
+                                    remember=form.remember.data)
+        except services.AccountLocked as err:
+            flash(str(err), "error")
+            status = 429
         except services.UnconfirmedEmail as err:
             services.resend_confirmation(form.email.data, clock.now())
             flash(str(err), "error")
@@ -99,9 +138,21 @@ def signin():
 
 @bp.route("/signout", methods=["POST"])
 def signout():
+    if current_user.is_authenticated:
+        services.end_session(current_user)  # the cookies this browser holds stop working
     logout_user()
     flash("You are signed out.", "success")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/signout-everywhere", methods=["POST"])
+@login_required
+def signout_everywhere():
+    services.end_all_sessions(current_user)
+    logout_user()
+    flash("You are signed out on every device, including any that kept you signed in.",
+          "success")
+    return redirect(url_for("auth.signin"))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -164,7 +215,6 @@ def change_password():
         except DomainError as err:
             flash(str(err), "error")
         else:
-            login_user(current_user)  # the session identity follows the new password
-            flash("Password changed.", "success")
+            flash("Password changed. You are signed out on your other devices.", "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/password.html", form=form)

@@ -165,7 +165,9 @@ def asset(code: str, path: str):
     # Course files are served inert: an SVG or HTML asset can never run script on our origin.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    # An unpublished course's files are for its staff: no shared cache may keep them.
+    scope = "public" if course.published else "private"
+    response.headers["Cache-Control"] = f"{scope}, max-age=3600"
     response.headers["ETag"] = found.content_hash
     if not found.mimetype.startswith("image/"):
         response.headers["Content-Disposition"] = f'attachment; filename="{Path(path).name}"'
@@ -225,7 +227,7 @@ def edit_item(code: str, slug: str):
                   f"Saved as revision {rev.number}.", "info" if rev is None else "success")
             return redirect(url_for("courses.edit_item", code=code, slug=slug))
     preview = render_document(form.source.data or "", link_base=asset_base(course),
-                              doc_dir=posixpath.dirname(it.source_path))
+                              doc_dir=posixpath.dirname(it.source_path), file=True)
     return render_template("courses/edit.html", course=course, item=it, form=form,
                            preview=preview)
 
@@ -235,7 +237,7 @@ def edit_item(code: str, slug: str):
 def preview(code: str):
     course, _ = _editable_or_403(code)
     source = request.form.get("source", "")[:500_000]
-    doc = render_document(source, link_base=asset_base(course))
+    doc = render_document(source, link_base=asset_base(course), file=True)  # the whole file
     return jsonify({"html": str(doc.html)})
 
 

@@ -166,7 +166,9 @@ def server(workdir, database_url) -> Iterator[str]:
     pytest.importorskip("gunicorn")
     env = production_env(DATABASE_URL=database_url, LMS_INSTANCE_PATH=str(workdir / "instance"),
                          SECRET_KEY=uuid.uuid4().hex, RATELIMIT_STORAGE_URI=REDIS_URL,
-                         PROXY_COUNT="1")
+                         PROXY_COUNT="1",
+                         # the per-client limit is tested here, not the per-account one
+                         SIGNIN_LOCK_AFTER="100")
     flask_command(env, "db", "upgrade")
     flask_command(env, "users", "create", "maya@example.org", "--name", "Maya Okafor",
                   "--password", PASSWORD)

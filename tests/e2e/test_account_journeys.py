@@ -64,7 +64,7 @@ def test_register_confirm_from_outbox_sign_in_and_out(page: Page, app, new_conte
     field(page, "Password").fill(PASSWORD)
     field(page, "Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(_flash(page)).to_contain_text("Account created")
+    expect(_flash(page)).to_contain_text("We have sent an e-mail to that address")
     expect(page).to_have_url(re.compile(r"/account/signin$"))
 
     # Not confirmed yet: signing in is refused with a clear message.
@@ -174,6 +174,14 @@ def test_admin_changes_role_and_deactivates(page: Page, app, make_user, browser_
     expect(_flash(page)).to_contain_text("Daniel Reyes is now Instructor")
     assert _user(target.email).role == "instructor"
 
+    # Deactivating asks first: dismissing changes nothing, accepting deactivates.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Deactivate account").click()
+    expect(page.get_by_role("button", name="Deactivate account")).to_be_visible()
+    assert asked and "Deactivate Daniel Reyes?" in asked[0]
+    assert _user(target.email).active is True
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Deactivate account").click()
     expect(_flash(page)).to_contain_text("deactivated")
     expect(page.get_by_role("button", name="Reactivate account")).to_be_visible()
@@ -203,6 +211,10 @@ def test_phone_viewport_nav_and_sign_in_are_usable(app, new_context, make_user,
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
 
     nav = page.get_by_role("navigation", name="Main")
+    menu = nav.get_by_role("button", name="Menu")
+    fits(menu)  # on a phone the links fold behind a menu button
+    expect(nav.get_by_role("link", name="Courses", exact=True)).to_be_hidden()
+    menu.tap()
     for link in (nav.get_by_role("link", name="Courses", exact=True),
                  nav.get_by_role("link", name="Sign in", exact=True),
                  nav.get_by_role("button", name="Register", exact=True)):
@@ -218,6 +230,7 @@ def test_phone_viewport_nav_and_sign_in_are_usable(app, new_context, make_user,
     field(page, "Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").tap()
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Pat Phone")
+    page.get_by_role("navigation", name="Main").get_by_role("button", name="Menu").tap()
     fits(page.get_by_role("button", name="Sign out"))
     fits(page.get_by_role("navigation", name="Main").get_by_role("link", name="My learning"))
     page.wait_for_load_state("load")
@@ -235,3 +248,53 @@ def test_keyboard_tab_reaches_skip_link_first(page: Page, app, path: str):
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"#main$"))
     expect(page.locator("main#main")).to_be_focused()
+
+
+def test_phone_menu_works_by_keyboard_and_desktop_shows_the_links(app, new_context, make_user):
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    page.goto("/account/signin")
+    page.wait_for_load_state("load")
+    nav = page.get_by_role("navigation", name="Main")
+    menu = nav.get_by_role("button", name="Menu")
+    courses = nav.get_by_role("link", name="Courses", exact=True)
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(courses).to_be_hidden()
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(courses).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(courses).to_be_focused()  # the links follow the button in the tab order
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    expect(courses).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(menu).to_be_hidden()
+    expect(courses).to_be_visible()
+
+
+def test_phone_without_javascript_shows_every_link(app, new_context):
+    page = new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False).new_page()
+    page.goto("/account/signin")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Courses", exact=True)).to_be_visible()
+    expect(nav.get_by_role("button", name="Menu")).to_be_hidden()
+
+
+def test_users_table_is_stacked_cards_on_a_phone(app, new_context, make_user, browser_sign_in):
+    admin = make_user("admin", email="ada@example.org", name="Ada Admin")
+    for n in range(3):
+        make_user(email=f"a-very-long-address-number-{n}@an-organisation.example.org",
+                  name=f"Person With A Long Name {n}", organisation="Neighbourhood Trust")
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    browser_sign_in(page, admin.email, PASSWORD)
+    page.goto("/admin/users")
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    first = page.locator("table tbody tr").first
+    box = first.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    expect(first.locator("td").nth(1)).to_be_visible()

@@ -58,7 +58,10 @@ def test_registrar_builds_a_cohort_and_an_instructor_filters_results_by_it(
     emails = page.get_by_label(re.compile(r"^E-mail addresses"))
     emails.fill("ana@example.org\nbne@example.org")
     page.get_by_role("button", name="Add to cohort").click()
-    expect(page.get_by_text("No account has the address bne@example.org")).to_be_visible()
+    # beside the field, and in the summary at the top with a link to the field
+    expect(page.locator(".field-error")).to_contain_text("No account has the address bne@")
+    page.get_by_role("link", name=re.compile("^E-mail addresses: No account has")).click()
+    expect(page.get_by_label(re.compile(r"^E-mail addresses"))).to_be_focused()
     assert members() == 0
 
     page.get_by_label(re.compile(r"^E-mail addresses")).fill("ana@example.org, ben@example.org")
@@ -70,6 +73,7 @@ def test_registrar_builds_a_cohort_and_an_instructor_filters_results_by_it(
     page.set_viewport_size(jh.PHONE)  # the members table scrolls inside its box on a phone
     assert jh.page_width(page) <= jh.PHONE["width"] + 1
     page.set_viewport_size({"width": 1280, "height": 800})
+    page.once("dialog", lambda dialog: dialog.accept())  # removing asks first
     page.get_by_role("button", name="Remove Ben Learner").click()
     expect(jh.flash(page)).to_contain_text("Ben Learner was removed from the cohort.")
     assert members() == 1
