@@ -44,7 +44,7 @@ lint: setup
 # Pins every dependency (and the test, postgres and redis extras) for reproducible installs.
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip-tools
 	$(BIN)/pip-compile --quiet --upgrade --strip-extras --no-emit-index-url --no-emit-find-links \
 		--extra test --extra postgres --extra redis -o requirements.lock pyproject.toml
 

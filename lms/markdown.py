@@ -343,7 +343,8 @@ def clear_cache() -> None:
         _stats.update(hits=0, misses=0)
 
 
-def new_parser() -> MarkdownIt:
+def new_parser(*, front_matter: bool) -> MarkdownIt:
     """A fresh parser configured as the renderer's, for tools that read the tokens (the course
-    linter finds links, headings and fences with it, so it sees what the renderer sees)."""
-    return _build_parser()
+    linter finds links, headings and fences with it, so it sees what the renderer sees).
+    front_matter: the text is a whole file that may open with a YAML block."""
+    return _build_parser(front_matter=front_matter)

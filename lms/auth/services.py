@@ -118,9 +118,8 @@ def register(data: Registration, now: datetime) -> User | None:
     password_hash = hash_password(data.password)
     existing = get_user_by_email(email)
     if existing is not None:
-        msg = _queue_already_registered(existing, now)
-        db.session.commit()
-        mail.deliver(msg)
+        _queue_already_registered(existing, now)
+        db.session.commit()  # the e-mail is sent by a background task once this has committed
         return None
     user = User(email=email, name=name, password_hash=password_hash,
                 role="learner", created_at=now)
@@ -245,14 +244,11 @@ def _record_failure(email: str, user: User | None, now: datetime) -> None:
     throttle.updated_at = now
     delay = lock_delay(throttle.failures, after=cfg["SIGNIN_LOCK_AFTER"],
                        base=cfg["SIGNIN_LOCK_BASE"], cap=cfg["SIGNIN_LOCK_MAX"])
-    msg = None
     if delay:
         throttle.locked_until = now + timedelta(seconds=delay)
         if throttle.failures == cfg["SIGNIN_LOCK_AFTER"] and user is not None:
-            msg = _queue_lock_notice(user, delay, now)
-    db.session.commit()
-    if msg is not None:
-        mail.deliver(msg)
+            _queue_lock_notice(user, delay, now)
+    db.session.commit()  # a lock notice is sent by a background task once this has committed
 
 
 def _queue_lock_notice(user: User, delay: int, now: datetime) -> mail.OutboxMessage:

@@ -48,11 +48,9 @@ def _marking(rule: InlineRule, *, image: bool) -> InlineRule:
 
 @cache
 def _scanner(front_matter: bool) -> MarkdownIt:
-    md = new_parser()
+    md = new_parser(front_matter=front_matter)
     md.inline.ruler.at("link", _marking(link_rule, image=False))
     md.inline.ruler.at("image", _marking(image_rule, image=True))
-    if not front_matter:
-        md.disable("front_matter", ignoreInvalid=True)
     return md
 
 
