@@ -32,7 +32,7 @@ from sqlalchemy import Index, String, Text, event, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms import clock, tasks
-from lms.dbtypes import UTCDateTime
+from lms.dbtypes import UTCDateTime, rows_changed
 from lms.extensions import db
 
 #: Back-off of the delivery task: 30 s, 1, 2, 4 ... minutes, at most 30 (under the broker's
@@ -133,15 +133,17 @@ def send(message_id: int, now: datetime) -> str:
         current_app.logger.info("E-mail to %s: %s\n%s", msg.recipient, msg.subject, msg.body)
         return "logged"
     until = now + timedelta(seconds=claim_seconds())
-    claimed = db.session.execute(
+    claimed = rows_changed(db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.delivered.is_(False),
                or_(OutboxMessage.sending_until.is_(None), OutboxMessage.sending_until < now))
-        .values(sending_until=until).execution_options(synchronize_session=False)).rowcount
+        .values(sending_until=until).execution_options(synchronize_session=False)))
     db.session.commit()
     if claimed != 1:
         return "busy"
     msg = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if msg is None:  # deleted by an admin since the claim
+        return "missing"
     try:
         _smtp_send(msg)
     except (OSError, smtplib.SMTPException) as err:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import cast
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, func
@@ -52,7 +53,7 @@ class User(UserMixin, db.Model):
 
     #: The secret key of the server-side session this object was loaded for (set at sign-in
     #: and by the user loader); `get_id` hands it to Flask-Login's cookies.
-    session_key = None  # not a column
+    session_key = cast("str | None", None)  # not a column (no annotation: the ORM maps those)
 
     def get_id(self) -> str:
         """Session identity: the user and one server-side session (see `UserSession`).

@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import mail
 from lms.auth.models import ROLES, SignInThrottle, User, UserSession, session_key_hash
-from lms.dbtypes import DB_INT_MAX
+from lms.dbtypes import DB_INT_MAX, rows_changed
 from lms.errors import Conflict, NotFound, ValidationError
 from lms.extensions import db
 
@@ -359,9 +359,10 @@ def end_all_sessions(user: User) -> None:
 
 def purge_expired_sessions(now: datetime) -> int:
     """Delete session rows past their lifetime; returns how many went."""
-    result = db.session.execute(delete(UserSession).where(UserSession.expires_at <= now))
+    gone = rows_changed(db.session.execute(
+        delete(UserSession).where(UserSession.expires_at <= now)))
     db.session.commit()
-    return result.rowcount or 0
+    return max(gone, 0)
 
 
 # ---------------------------------------------------------------- password reset

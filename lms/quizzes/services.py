@@ -15,10 +15,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -26,6 +25,7 @@ from lms.authoring.schema import DEFAULT_PASSING_SCORE
 from lms.courses import services as courses
 from lms.courses.models import Enrolment, Item
 from lms.courses.signals import item_synced
+from lms.dbtypes import rows_changed
 from lms.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
 from lms.quizzes import analysis, draw, grading, parser
@@ -374,10 +374,10 @@ def _close(attempt: Attempt, answers: dict | None, now: datetime, *,
     None when it was not open any more. Raises ValidationError for answers to questions not
     drawn (the caller rolls back).
     """
-    claim = cast(CursorResult[Any], db.session.execute(
+    claimed = rows_changed(db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "open")
         .values(status="submitted").execution_options(synchronize_session=False)))
-    loaded = load_attempt(attempt.id) if claim.rowcount == 1 else None
+    loaded = load_attempt(attempt.id) if claimed == 1 else None
     if loaded is None:
         return None
     attempt = loaded
