@@ -131,6 +131,17 @@ def init_app(app: Flask) -> None:
         return render_error(400, "The form had expired or was missing its security token. "
                                  "Reload the page and try again; nothing was changed.")
 
+    @app.before_request
+    def refuse_nul_characters():
+        # No text anyone types contains NUL, and PostgreSQL refuses it in any string (a 500):
+        # in the path it is no such page, in a query string or form a bad request.
+        if "\x00" in request.path:
+            abort(404)
+        for values in (request.args, request.form):
+            if any("\x00" in key or any("\x00" in v for v in vals)
+                   for key, vals in values.lists()):
+                abort(400, "The request contained a character that is not allowed.")
+
     @app.after_request
     def private_pages(response):
         # A signed-in user's pages are theirs: no shared cache or back button after sign-out

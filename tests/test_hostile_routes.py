@@ -20,8 +20,8 @@ from tests.builders import install, quiz_md
 
 HOSTILE_INTS = ["2147483648", "-2147483649", "99999999999999999999", "9" * 5000, "٣", "²", "①",
                 "0", "-1", "1.5", "1e9", " 1", "0x10"]
-HOSTILE_TEXT = ["..", "../../etc/passwd", "%00", "<script>alert(1)</script>", "ü" * 300,
-                "a" * 5000, " ", "'; DROP TABLE users; --", "%", "_", "\\", "%E2%80%AE"]
+HOSTILE_TEXT = ["..", "../../etc/passwd", "%00", "\x00", "a\x00b", "<script>alert(1)</script>",
+                "ü" * 300, "a" * 5000, " ", "'; DROP TABLE users; --", "%", "_", "\\", "%E2%80%AE"]
 QUERY_KEYS = ["page", "per_page", "q", "role", "cohort", "next", "tag", "sort"]
 FORM_KEYS = ["email", "password", "confirm", "name", "role", "active", "amount", "kind",
              "learner", "note", "source", "emails", "description", "position", "answer"]
@@ -81,7 +81,7 @@ def _requests(app, values, cohort_slug):
                 yield method, url, None
         url = _url(rule, base)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            for bad in chain(HOSTILE_INTS, HOSTILE_TEXT[:6]):
+            for bad in chain(HOSTILE_INTS, HOSTILE_TEXT[:8]):
                 yield method, url, bad
 
 
