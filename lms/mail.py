@@ -107,6 +107,13 @@ class DeliveryFailed(Exception):
     """The mail server could not be reached or refused the message (worth retrying)."""
 
 
+def outbox_page(page: int, per_page: int = 25):
+    """One page of the outbox, newest first (the admin's outbox page)."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(),
+                                          OutboxMessage.id.desc())
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
 def retry_delay(retries: int) -> int:
     """Seconds before try number `retries + 1`: exponential, capped."""
     return min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** retries)

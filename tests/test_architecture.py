@@ -105,3 +105,13 @@ def test_an_upward_import_is_reported(tmp_path, monkeypatch):
     monkeypatch.setitem(globals(), "LMS", fake)
     assert violations() == ["lms/courses/parser.py:1: lms.courses (layer 3) imports "
                             "lms.quizzes (layer 4)"]
+
+
+def test_views_never_touch_the_database_session():
+    """Views load, authorise, validate, call one service and respond: the unit of work (and
+    every query) belongs to a service."""
+    offenders = [f"{path.relative_to(LMS.parent)}:{number}: {line.strip()}"
+                 for path in sorted(LMS.rglob("views.py"))
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if "db.session" in line or "db.paginate" in line]
+    assert offenders == []

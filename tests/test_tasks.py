@@ -62,6 +62,7 @@ def test_schedule_is_declared_once_and_names_real_tasks(app):
     assert schedule["quizzes: close expired attempts"] == {
         "task": "lms.quizzes.close_expired", "schedule": 60.0}
     assert schedule["mail: retry undelivered"]["task"] == "lms.mail.retry_undelivered"
+    assert schedule["auth: purge expired sessions"]["task"] == "lms.auth.purge_expired_sessions"
     registered = tasks.celery_for().tasks
     for entry in schedule.values():
         assert entry["task"] in registered

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
+from lms import mail
 from lms.admin.forms import ActiveForm, RoleForm
 from lms.auth import services as accounts
 from lms.auth.access import role_required
 from lms.auth.models import ROLE_LABELS
 from lms.errors import DomainError, NotFound
-from lms.extensions import db
-from lms.mail import OutboxMessage
 from lms.quizzes import services as quizzes
 
 bp = Blueprint("admin", __name__, template_folder="templates")
@@ -80,6 +78,4 @@ def user_active(user_id: int):
 @role_required("admin")
 def outbox():
     page = request.args.get("page", 1, type=int)
-    stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    pagination = db.paginate(stmt, page=page, per_page=25, error_out=False)
-    return render_template("admin/outbox.html", pagination=pagination)
+    return render_template("admin/outbox.html", pagination=mail.outbox_page(page))
