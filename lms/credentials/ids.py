@@ -169,7 +169,7 @@ def suggest_corrections(text: object, limit: int | None = None) -> list[str]:
 
     Candidates, likeliest first: the same digits with the check character corrected; two
     adjacent digits swapped; one serial digit replaced; one year digit replaced. Bounded: at
-    most 1 + 14 + 10 × 9 tries (six-digit serial). About one in 36 random changes passes the
+    most 1 + 9 + 10 × 9 tries (six-digit serial). About one in 36 random changes passes the
     check, so a caller shows only the candidates that exist (the page knows which IDs were
     issued); ``limit`` keeps the first ones.
     """

@@ -195,7 +195,7 @@ def test_suggestions_contain_the_original_after_a_slip():
         suggestions = suggest_corrections(slip)
         assert original in suggestions, (slip, suggestions)
         assert all(is_valid_id(s) for s in suggestions)
-        assert len(suggestions) <= 1 + 14 + 90
+        assert len(suggestions) <= 1 + 9 + 90
     # a wrong check character: the first suggestion keeps every digit
     wrong_check = original[:-1] + ("A" if check != "A" else "B")
     assert suggest_corrections(wrong_check)[0] == original
