@@ -28,6 +28,10 @@ def create_app(config: Any = None) -> Flask:
         app.logger.setLevel(logging.INFO)
     _init_extensions(app)
     register_item_kinds()
+    from lms import storage, tasks
+
+    tasks.init_app(app)
+    storage.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
 

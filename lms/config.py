@@ -71,6 +71,16 @@ class Config:
         self.MAIL_DEFAULT_SENDER = os.environ.get(
             "MAIL_DEFAULT_SENDER", "Just Communities AP <no-reply@justcommunities.example>"
         )
+        self.MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
+        # Background tasks (lms/tasks.py): unset broker = run them in-process.
+        self.CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip() or None
+        self.CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "").strip() or None
+        self.CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "lms")
+        self.CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+        # File storage (lms/storage.py): unset = a folder (UPLOAD_DIR); s3://bucket/prefix = S3.
+        self.STORAGE_URL = os.environ.get("STORAGE_URL", "").strip() or None
+        self.STORAGE_ENDPOINT_URL = os.environ.get("STORAGE_ENDPOINT_URL", "").strip() or None
+        self.DOWNLOAD_LINK_MAX_AGE = int(os.environ.get("DOWNLOAD_LINK_MAX_AGE", "300"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
@@ -102,6 +112,10 @@ class TestConfig(Config):
         )
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.MAIL_SERVER = ""
+        self.CELERY_BROKER_URL = None  # tasks run in-process
+        self.CELERY_RESULT_BACKEND = None
+        self.STORAGE_URL = None
+        self.UPLOAD_DIR = str(Path(instance_path) / "uploads")
         self.SERVER_NAME = None
         self.BASE_URL = None  # links follow the test client's or live server's host
         self.TRUSTED_HOSTS = None

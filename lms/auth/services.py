@@ -91,9 +91,8 @@ def register(data: Registration, now: datetime) -> User:
                 role="learner", created_at=now)
     db.session.add(user)
     db.session.flush()
-    msg = _queue_confirmation(user, now)
-    db.session.commit()
-    mail.deliver(msg)
+    _queue_confirmation(user, now)
+    db.session.commit()  # the e-mail is sent by a background task once this has committed
     return user
 
 
@@ -112,9 +111,8 @@ def resend_confirmation(email: str, now: datetime) -> None:
     user = get_user_by_email(email)
     if user is None or user.confirmed:
         return
-    msg = _queue_confirmation(user, now)
-    db.session.commit()
-    mail.deliver(msg)
+    _queue_confirmation(user, now)
+    db.session.commit()  # sent after the commit (lms/mail.py)
 
 
 def confirm_email(token: str, now: datetime) -> User:
@@ -189,9 +187,8 @@ def request_password_reset(email: str, now: datetime) -> None:
     body = (f"Hello {user.name},\n\nSomeone asked to reset the password of your Just Communities "
             f"AP account. Open this link within {minutes} minutes to choose a new one; it works "
             f"once:\n\n{link}\n\nIf it was not you, ignore this message.\n")
-    msg = mail.queue(user.email, "Reset your password", body, now)
-    db.session.commit()
-    mail.deliver(msg)
+    mail.queue(user.email, "Reset your password", body, now)
+    db.session.commit()  # sent after the commit (lms/mail.py)
 
 
 def user_for_reset_token(token: str) -> User:
