@@ -21,3 +21,13 @@ from lms.quizzes.models import (  # noqa: F401
     QuestionVersion,
     Quiz,
 )
+from lms.assignments.models import (  # noqa: F401, E402
+    Assignment,
+    Attachment,
+    CommentBankEntry,
+    Grade,
+    PeerReview,
+    Submission,
+    SubmissionExport,
+    SubmissionVersion,
+)
