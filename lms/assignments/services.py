@@ -923,6 +923,15 @@ def may_download(user, attachment: Attachment) -> str | None:
     return None
 
 
+def attachment_for(user, attachment_id: int) -> tuple[Attachment, str]:
+    """The attachment and how the user may download it; NotFound when they may not."""
+    attachment = db.session.get(Attachment, attachment_id)
+    how = may_download(user, attachment) if attachment is not None else None
+    if how is None:
+        raise NotFound("No such file.")
+    return attachment, how
+
+
 def anonymous_name(attachment: Attachment, index: int) -> str:
     ext = uploads.extension_of(attachment.filename)
     return f"peer-submission-file-{index}" + (f".{ext}" if ext else "")

@@ -26,6 +26,8 @@ import math
 import statistics
 from typing import Any
 
+from lms.spreadsheet import safe_cell
+
 CHOICE_TYPES = frozenset({"single", "multiple", "truefalse"})
 
 TOO_HARD = 0.2
@@ -247,10 +249,7 @@ def _cell(value: Any) -> str:
 
 def _text_cell(value: Any) -> str:
     """A text cell safe to open in a spreadsheet (no formula injection)."""
-    text = " ".join(_cell(value).split())
-    if text[:1] in ("=", "+", "-", "@"):
-        return "'" + text
-    return text
+    return safe_cell(_cell(value))
 
 
 def to_csv_rows(analysis: dict) -> list[list[str]]:

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from lms.assignments import rules
 
-RUBRIC = [{"criterion": "Voice", "levels": [{"label": "A", "points": 4}, {"label": "B", "points": 3},
+RUBRIC = [{"criterion": "Voice", "levels": [{"label": "A", "points": 4},
+                                            {"label": "B", "points": 3},
                                             {"label": "C", "points": 1}]},
           {"criterion": "Evidence", "levels": [{"label": "A", "points": 2.5},
                                                {"label": "B", "points": 0}]}]

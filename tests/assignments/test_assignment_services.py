@@ -28,7 +28,6 @@ from tests.assignments.helpers import (
     zip_bomb,
 )
 from tests.builders import count
-from tests.test_storage import moto_endpoint, store  # noqa: F401 - fixtures
 
 MEMO = ("Riverside Flats needs a cooling network before the transit line opens, and the "
         "council should let residents decide where the first shade trees go. ")
