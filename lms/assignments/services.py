@@ -478,6 +478,13 @@ def submit_review(review_id: int, user, levels: list[int | None], strength: str,
     if done.rowcount != 1:
         db.session.rollback()
         raise Conflict("You have already sent this review.")
+    open_reviews = db.session.scalar(select(func.count()).select_from(PeerReview).where(
+        PeerReview.submission_id == review.submission_id, PeerReview.completed_at.is_(None)))
+    if not open_reviews:  # every review is in: the work waits for its grade
+        db.session.execute(update(Submission).where(Submission.id == review.submission_id,
+                                                    Submission.status == "in_review")
+                           .values(status="submitted")
+                           .execution_options(synchronize_session=False))
     db.session.commit()
     db.session.refresh(review)
     return review

@@ -202,6 +202,8 @@ def test_authors_see_reviews_when_all_are_in_or_the_window_closes(setup, now):
         reviewer = db.session.get(type(ana), review.reviewer_id)
         services.submit_review(review.id, reviewer, [1, 1], "Good", "Shorter", now)
     assert services.reviews_visible(sub, services.reviews_of(sub), now)
+    db.session.expire_all()
+    assert services.submission_of(assignment, cat).status == "submitted"  # awaits its grade
 
 
 # ---------------------------------------------------------------- grading
