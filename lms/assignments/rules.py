@@ -12,11 +12,12 @@ similarity. No database, no clock, no Flask.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import random
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 SHINGLE_WORDS = 5
 _WORD_RE = re.compile(r"[\w']+", re.UNICODE)
@@ -111,8 +112,7 @@ def kappa_per_criterion(rubric: Sequence[Mapping[str, Any]],
 # --------------------------------------------------------------------------- peer reviewers
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """Someone who could take part in a review: their id, cohort key (None: no cohort) and how
     many reviews they already have (given, when choosing reviewers; received, when choosing
     whose work to review)."""
@@ -122,8 +122,7 @@ class Candidate:
     load: int
 
 
-@dataclass(frozen=True)
-class Pick:
+class Pick(NamedTuple):
     person: int
     fallback: bool  # from outside the author's cohort
 
@@ -138,19 +137,23 @@ def choose(me: int, my_cohort: Hashable | None, candidates: Iterable[Candidate],
     A learner without a cohort (`my_cohort` None) draws from everyone enrolled.
     """
     banned = set(exclude) | {me}
-    pool = [c for c in candidates if c.person not in banned
-            and (max_load is None or c.load <= max_load)]
-    rng.shuffle(pool)
+    salt = rng.getrandbits(61)
 
-    def same(c: Candidate) -> bool:
-        return my_cohort is not None and c.cohort == my_cohort
+    def key(c: Candidate) -> tuple[int, int]:
+        # Ties broken by a per-call salted hash of the id: random, and cheap for big cohorts.
+        return c.load, hash((c.person, salt))
 
-    inside = sorted((c for c in pool if same(c)), key=lambda c: c.load)
-    outside = sorted((c for c in pool if not same(c)), key=lambda c: c.load)
-    picks = [Pick(c.person, False) for c in inside[:n]]
+    inside: list[Candidate] = []
+    outside: list[Candidate] = []
+    for c in candidates:
+        if c.person in banned or (max_load is not None and c.load > max_load):
+            continue
+        (inside if my_cohort is not None and c.cohort == my_cohort else outside).append(c)
+    picks = [Pick(c.person, False) for c in heapq.nsmallest(n, inside, key=key)]
     if len(picks) < n:
         fallback = my_cohort is not None
-        picks += [Pick(c.person, fallback) for c in outside[:n - len(picks)]]
+        picks += [Pick(c.person, fallback)
+                  for c in heapq.nsmallest(n - len(picks), outside, key=key)]
     return picks
 
 
