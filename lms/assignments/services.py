@@ -346,7 +346,8 @@ def versions(submission: Submission) -> list[SubmissionVersion]:
 
 
 def _latest_versions_query(assignment_id: int, *, exclude_submission: int | None = None):
-    stmt = (select(SubmissionVersion.submission_id, SubmissionVersion.shingles)
+    stmt = (select(SubmissionVersion.submission_id, SubmissionVersion.shingles,
+                   Submission.similarity)
             .join(Submission, and_(Submission.id == SubmissionVersion.submission_id,
                                    Submission.version_count == SubmissionVersion.number))
             .where(Submission.assignment_id == assignment_id))
@@ -358,16 +359,19 @@ def _latest_versions_query(assignment_id: int, *, exclude_submission: int | None
 def _update_similarity(submission: Submission, mine: set[int]) -> None:
     """On submit (inside the caller's transaction): this submission's most similar other one,
     and the others' figures where this newcomer is now their closest match."""
-    others = [(sid, set(sh or [])) for sid, sh in db.session.execute(
-        _latest_versions_query(submission.assignment_id, exclude_submission=submission.id))]
+    rows = db.session.execute(_latest_versions_query(
+        submission.assignment_id, exclude_submission=submission.id)).all()
+    others = [(sid, set(sh or [])) for sid, sh, _ in rows]
     best_id, best = rules.most_similar(mine, others)
     submission.similarity, submission.similar_to_id = round(best, 4), best_id
+    current = {sid: similarity for sid, _, similarity in rows}
     for sid, theirs in others:
         score = round(rules.similarity(theirs, mine), 4)
-        db.session.execute(update(Submission).where(Submission.id == sid,
-                                                    Submission.similarity < score)
-                           .values(similarity=score, similar_to_id=submission.id)
-                           .execution_options(synchronize_session=False))
+        if score > current[sid]:  # only those the newcomer is now closest to
+            db.session.execute(update(Submission).where(Submission.id == sid,
+                                                        Submission.similarity < score)
+                               .values(similarity=score, similar_to_id=submission.id)
+                               .execution_options(synchronize_session=False))
 
 
 def flagged(submission: Submission) -> bool:
