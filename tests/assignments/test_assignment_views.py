@@ -133,6 +133,10 @@ def test_queue_grade_return_and_feedback(case, sign_in, app, now):
     assert "Grade saved" in text_of(saved)
     assert [e.text for e in services.comment_bank(teacher)] == [
         "Add evidence from the heat study."]
+    entry = services.comment_bank(teacher)[0]
+    assert "Manage my comment bank" in text_of(c.get(f"/assignments/grading/{sub.id}"))
+    c.post(f"/assignments/grading/bank/{entry.id}/remove")
+    assert services.comment_bank(teacher) == []
     learner = client_for(app, sign_in, ana)
     mine = text_of(learner.get(url(assignment)))
     assert "Returned for revision" in mine and "More voices" in mine and "Add evidence." in mine
