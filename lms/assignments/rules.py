@@ -174,8 +174,10 @@ def assign_online(arrivals: Sequence[int], cohort_of: Mapping[int, Hashable | No
     order: the newcomer is given n earlier submissions to review (fewest reviews received
     first), and the newcomer's submission is given up to n reviewers among the earlier
     submitters who have given at most n reviews (fewest first), so nobody reviews more than one
-    extra. With more than n submitters everyone gives n or n+1 reviews and receives at least
-    n."""
+    extra. Everyone who submits after n others gives n reviews (at most n+1); each submission
+    gets up to n reviewers when it arrives and more from later arrivals (fewest received
+    first). The last to submit may end with fewer than n: their reviews show when the review
+    window closes, and the instructor's grade never waits for them."""
     given: dict[int, int] = {}
     received: dict[int, int] = {}
     plan = ReviewPlan({}, set())
