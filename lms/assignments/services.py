@@ -19,9 +19,9 @@ from typing import IO, Any
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import and_, exists, func, select, tuple_, update
+from sqlalchemy import and_, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, defer, selectinload
 
 from lms import mail, storage, tasks
 from lms.assignments import rules, uploads
@@ -794,19 +794,23 @@ def _gradable_courses(user):
     return stmt
 
 
-def _queue_statement(user, f: QueueFilter):
-    latest = aliased(SubmissionVersion)
-    stmt = (select(Submission, User.name, Item.title, Course.code)
-            .join(Assignment, Assignment.id == Submission.assignment_id)
-            .join(Item, Item.id == Assignment.item_id)
-            .join(Course, Course.id == Item.course_id)
-            .join(User, User.id == Submission.user_id)
-            .where(Submission.status != "draft", Item.active.is_(True),
-                   Course.id.in_(_gradable_courses(user))))
+def _queue_assignment_ids(user, f: QueueFilter) -> list[int]:
+    """The active assignments the user grades that the filter keeps (a short list)."""
+    stmt = (select(Assignment.id).join(Item, Item.id == Assignment.item_id)
+            .where(Item.active.is_(True), Item.course_id.in_(_gradable_courses(user))))
     if f.course_id:
-        stmt = stmt.where(Course.id == f.course_id)
+        stmt = stmt.where(Item.course_id == f.course_id)
     if f.assignment_id:
-        stmt = stmt.where(Submission.assignment_id == f.assignment_id)
+        stmt = stmt.where(Assignment.id == f.assignment_id)
+    return list(db.session.scalars(stmt))
+
+
+def _queue_statement(user, f: QueueFilter, assignment_ids: list[int]):
+    """SELECT submission ids in the filtered queue: only the submissions table (and the
+    filters' own subqueries), so counting and paging use its indexes."""
+    latest = aliased(SubmissionVersion)
+    stmt = select(Submission.id).where(Submission.assignment_id.in_(assignment_ids),
+                                       Submission.status != "draft")
     if f.cohort_id:
         stmt = stmt.where(Submission.user_id.in_(select(CohortMember.user_id).where(
             CohortMember.cohort_id == f.cohort_id)))
@@ -814,12 +818,13 @@ def _queue_statement(user, f: QueueFilter):
         stmt = stmt.where(Submission.status == f.status)
     if f.late:
         stmt = stmt.where(Submission.late_seconds > 0)
-    if f.mine:
-        graded = (select(Grade.id).join(latest, latest.id == Grade.version_id)
-                  .where(latest.submission_id == Submission.id,
-                         latest.number == Submission.version_count,
-                         Grade.marker_id == user.id))
-        stmt = stmt.where(Submission.status.in_(AWAITING_GRADE), ~exists(graded))
+    if f.mine:  # not yet graded by me in its latest version (one hashed subquery)
+        mine = aliased(Submission)
+        graded = (select(Grade.submission_id).join(latest, latest.id == Grade.version_id)
+                  .join(mine, and_(mine.id == latest.submission_id,
+                                   mine.version_count == latest.number))
+                  .where(Grade.marker_id == user.id))
+        stmt = stmt.where(Submission.status.in_(AWAITING_GRADE), Submission.id.not_in(graded))
     return stmt
 
 
@@ -830,16 +835,25 @@ def _order(stmt, f: QueueFilter):
 
 
 def grading_queue(user, f: QueueFilter, page: int = 1) -> QueuePage:
-    """One page of the instructor's queue: three queries whatever the number of submissions
-    (the count, the page, the page's grades)."""
-    stmt = _queue_statement(user, f)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    """One page of the instructor's queue: five queries whatever the number of submissions
+    (the assignments graded, the count, the page's ids, its rows, its grades)."""
+    assignment_ids = _queue_assignment_ids(user, f)
+    stmt = _queue_statement(user, f, assignment_ids)
+    total = db.session.scalar(stmt.with_only_columns(func.count(Submission.id))) \
+        if assignment_ids else 0
     pages = max(1, -(-total // QUEUE_PAGE_SIZE))
     page = min(max(1, page), pages)
-    rows = db.session.execute(_order(stmt, f).limit(QUEUE_PAGE_SIZE)
-                              .offset((page - 1) * QUEUE_PAGE_SIZE)).all()
-    submissions = [r[0] for r in rows]
-    grades = _latest_grades(submissions)
+    ids = list(db.session.scalars(_order(stmt, f).limit(QUEUE_PAGE_SIZE)
+                                  .offset((page - 1) * QUEUE_PAGE_SIZE))) if total else []
+    found = {row[0].id: row for row in db.session.execute(
+        select(Submission, User.name, Item.title, Course.code)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Item, Item.id == Assignment.item_id)
+        .join(Course, Course.id == Item.course_id)
+        .join(User, User.id == Submission.user_id)
+        .where(Submission.id.in_(ids)).options(defer(Submission.draft_body)))} if ids else {}
+    rows = [found[i] for i in ids if i in found]
+    grades = _latest_grades([r[0] for r in rows])
     out = []
     for submission, name, title, code in rows:
         marks = grades.get(submission.id, [])
@@ -853,7 +867,7 @@ def grading_queue(user, f: QueueFilter, page: int = 1) -> QueuePage:
 def queue_neighbours(user, f: QueueFilter, submission: Submission
                      ) -> tuple[int | None, int | None]:
     """The ids before and after `submission` in the filtered, sorted queue."""
-    stmt = _queue_statement(user, f).with_only_columns(Submission.id)
+    stmt = _queue_statement(user, f, _queue_assignment_ids(user, f))
     key = tuple_(Submission.submitted_at, Submission.id)
     here = tuple_(submission.submitted_at, submission.id)
     before = stmt.where(key < here).order_by(Submission.submitted_at.desc(),
