@@ -395,13 +395,16 @@ def _assign_reviews(assignment: Assignment, submission: Submission,
     author = submission.user_id
     course_id = course_of(assignment).id
     enrolled = select(Enrolment.user_id).where(Enrolment.course_id == course_id)
-    received = (select(func.count()).select_from(PeerReview)
-                .where(PeerReview.submission_id == Submission.id).scalar_subquery())
+    received = dict(db.session.execute(
+        select(PeerReview.submission_id, func.count())
+        .join(Submission, Submission.id == PeerReview.submission_id)
+        .where(Submission.assignment_id == assignment.id)
+        .group_by(PeerReview.submission_id)).all())
     rows = db.session.execute(
-        select(Submission.id, Submission.user_id, received)
+        select(Submission.id, Submission.user_id)
         .where(Submission.assignment_id == assignment.id, Submission.id != submission.id,
                Submission.version_count > 0, Submission.user_id.in_(enrolled)))
-    others = [(sid, uid, recv) for sid, uid, recv in rows]
+    others = [(sid, uid, received.get(sid, 0)) for sid, uid in rows]
     if not others:
         return
     peers = set(db.session.scalars(_cohort_peers(author)))
@@ -421,8 +424,8 @@ def _assign_reviews(assignment: Assignment, submission: Submission,
         for _sid, uid, _ in others], n, rng, max_load=n)
     first_versions = dict(db.session.execute(
         select(SubmissionVersion.submission_id, SubmissionVersion.id)
-        .where(SubmissionVersion.submission_id.in_([sid for sid, _, _ in others]),
-               SubmissionVersion.number == 1)).all())
+        .where(SubmissionVersion.submission_id.in_([by_user[p.person] for p in reviewees]),
+               SubmissionVersion.number == 1)).all()) if reviewees else {}
     for pick in reviewees:
         sid = by_user[pick.person]
         db.session.add(PeerReview(submission_id=sid, version_id=first_versions[sid],
