@@ -11,7 +11,8 @@ from flask import Flask
 from lms.config import Config
 
 #: The features' background-task modules (each registers its tasks and periodic schedule).
-FEATURE_TASK_MODULES: tuple[str, ...] = ("lms.auth.tasks", "lms.quizzes.tasks")
+FEATURE_TASK_MODULES: tuple[str, ...] = (
+    "lms.auth.tasks", "lms.quizzes.tasks", "lms.assignments.services")
 
 
 def create_app(config: Any = None) -> Flask:

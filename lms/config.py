@@ -82,6 +82,11 @@ class Config:
         self.STORAGE_URL = os.environ.get("STORAGE_URL", "").strip() or None
         self.STORAGE_ENDPOINT_URL = os.environ.get("STORAGE_ENDPOINT_URL", "").strip() or None
         self.DOWNLOAD_LINK_MAX_AGE = int(os.environ.get("DOWNLOAD_LINK_MAX_AGE", "300"))
+        # Assignments: days after submission when authors see the peer reviews that are in,
+        # and the share of shared five-word phrases above which a submission is flagged.
+        self.ASSIGNMENT_REVIEW_DAYS = int(os.environ.get("ASSIGNMENT_REVIEW_DAYS", "7"))
+        self.ASSIGNMENT_SIMILARITY_THRESHOLD = float(
+            os.environ.get("ASSIGNMENT_SIMILARITY_THRESHOLD", "0.5"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")

@@ -228,6 +228,9 @@ def demo_command():
     _ensure_courses(now)
     seed_learning(now)
     seed_cohorts(now)
+    from lms.assignments.demo import seed_assignments
+
+    seed_assignments(now)
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")

@@ -1,4 +1,14 @@
 """Import every feature's models so the metadata (and Alembic) sees all tables."""
+from lms.assignments.models import (  # noqa: F401
+    Assignment,
+    Attachment,
+    CommentBankEntry,
+    Grade,
+    PeerReview,
+    Submission,
+    SubmissionExport,
+    SubmissionVersion,
+)
 from lms.auth.models import SignInThrottle, User, UserSession  # noqa: F401
 from lms.cohorts.models import Cohort, CohortMember  # noqa: F401
 from lms.courses.models import (  # noqa: F401

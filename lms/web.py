@@ -85,6 +85,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("courses.catalogue", "Courses", None),
     ("main.dashboard", "My learning", "learner"),
     ("courses.teaching", "Teaching", "instructor"),
+    ("assignments.queue", "Grading", "instructor"),
     ("admin.index", "Admin", "registrar"),
 ]
 

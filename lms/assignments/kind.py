@@ -21,5 +21,13 @@ def parse(meta: Mapping[str, Any], body: str, *, body_line: int,
                            minutes=DEFAULT_MINUTES, issues=issues)
 
 
+def page_context(item: Any, enrolment: Any, user: Any) -> dict[str, Any]:
+    """The assignment item page's context (the learner's work, reviews to do)."""
+    from lms.assignments.views import item_context
+
+    return item_context(item, enrolment, user)
+
+
 def register() -> None:
-    kinds.register(kinds.ItemKind(NAME, parse, ASSIGNMENT_KEYS, "assignments/item.html"))
+    kinds.register(kinds.ItemKind(NAME, parse, ASSIGNMENT_KEYS, "assignments/item.html",
+                                  page_context))

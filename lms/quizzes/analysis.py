@@ -27,6 +27,7 @@ import statistics
 from typing import Any
 
 from lms.quizzes.questions import CHOICE_TYPES, Question
+from lms.spreadsheet import safe_cell
 
 TOO_HARD = 0.2
 TOO_EASY = 0.95
@@ -248,10 +249,7 @@ def _cell(value: Any) -> str:
 
 def _text_cell(value: Any) -> str:
     """A text cell safe to open in a spreadsheet (no formula injection)."""
-    text = " ".join(_cell(value).split())
-    if text[:1] in ("=", "+", "-", "@"):
-        return "'" + text
-    return text
+    return safe_cell(_cell(value))
 
 
 def to_csv_rows(analysis: dict[str, Any]) -> list[list[str]]:

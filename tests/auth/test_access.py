@@ -20,6 +20,7 @@ ACCESS: list[tuple[str, str]] = [
     ("/account/profile", "learner"),
     ("/account/password", "learner"),
     ("/teaching", "instructor"),
+    ("/assignments/grading", "instructor"),
     ("/admin/", "registrar"),
     ("/admin/users", "admin"),
     ("/admin/users/{user_id}", "admin"),
