@@ -24,7 +24,7 @@ from lms.assignments import rules, services
 from lms.assignments.models import Assignment, Submission
 from lms.auth import services as accounts
 from lms.courses import services as courses
-from lms.courses.models import Course, Item
+from lms.courses.models import Course, Enrolment, Item
 from lms.errors import DomainError
 from lms.extensions import db
 
@@ -102,8 +102,7 @@ def _levels(assignment: Assignment, best: bool) -> list[int]:
 
 
 def _submit(assignment: Assignment, user, text: str, when: datetime) -> Submission:
-    services.save_draft(assignment, user, text, when)
-    submission = services.submission_of(assignment, user)
+    submission = services.save_draft(assignment, user, text, when)
     return services.submit(assignment, user, submission.version_count, when)
 
 
@@ -115,7 +114,7 @@ def _review_all(assignment: Assignment, reviewer, when: datetime) -> None:
                                    "Add one number residents can check each year.", when)
 
 
-def _finish_other_items(user, course: Course, when: datetime) -> None:
+def _finish_other_items(user, course: Course, enrolment: Enrolment, when: datetime) -> None:
     """Complete the course's lessons and pass its quizzes that the user has not done yet."""
     import random
 
@@ -123,7 +122,6 @@ def _finish_other_items(user, course: Course, when: datetime) -> None:
     from lms.quizzes import services as quizzes
 
     rng = random.Random(user.id)
-    enrolment = courses.get_enrolment(user, course)
     done = courses.progress(enrolment, course).done_ids
     for item in [i for i in course.items if i.active and i.id not in done]:
         when += timedelta(hours=3)
@@ -159,9 +157,9 @@ def seed_assignments(now: datetime) -> None:
             except DomainError:  # prerequisites not met in this data: leave them out
                 continue
     grace = _user("Grace Liu")
-    if grace is not None and courses.get_enrolment(grace, course) is not None:
+    if grace is not None and (grace_enrolment := courses.get_enrolment(grace, course)) is not None:
         # Grace finishes the rest of the course first, so passing the case study completes it.
-        _finish_other_items(grace, course, now - timedelta(days=16))
+        _finish_other_items(grace, course, grace_enrolment, now - timedelta(days=16))
     enrolled = {name: _user(name) for name in MEMOS | {"Daniel Reyes": ""}}
     enrolled = {name: user for name, user in enrolled.items()
                 if user is not None and courses.get_enrolment(user, course) is not None}

@@ -12,10 +12,10 @@ import io
 import random
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from celery import shared_task
 from flask import current_app
@@ -41,6 +41,7 @@ from lms.cohorts.models import CohortMember
 from lms.courses import services as courses
 from lms.courses.models import Course, Enrolment, Item
 from lms.courses.signals import item_synced
+from lms.dbtypes import rows_changed
 from lms.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
 from lms.spreadsheet import safe_cell
@@ -217,8 +218,8 @@ def add_attachment(assignment: Assignment, user, stream: IO[bytes], filename: st
     if not allowed:
         raise ValidationError("This assignment takes no attachments.")
     submission = _editable_submission(assignment, user, now)
-    drafts = db.session.scalar(select(func.count()).select_from(Attachment).where(
-        Attachment.submission_id == submission.id, Attachment.version_id.is_(None)))
+    drafts = db.session.execute(select(func.count()).select_from(Attachment).where(
+        Attachment.submission_id == submission.id, Attachment.version_id.is_(None))).scalar_one()
     if drafts >= MAX_ATTACHMENTS:
         db.session.rollback()
         raise ValidationError(f"A submission has at most {MAX_ATTACHMENTS} files.")
@@ -296,14 +297,14 @@ def submit(assignment: Assignment, user, expected_versions: int, now: datetime) 
     new_status = ("in_review" if first and assignment.settings.get("peer_reviews") else
                   "submitted" if first else "resubmitted")
     try:
-        claimed = db.session.execute(
+        claimed = rows_changed(db.session.execute(
             update(Submission).where(Submission.id == submission.id,
                                      Submission.version_count == expected_versions,
                                      Submission.status.in_(EDITABLE))
             .values(version_count=expected_versions + 1, status=new_status, submitted_at=now,
                     late_seconds=late)
-            .execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
+            .execution_options(synchronize_session=False)))
+        if claimed != 1:
             raise Conflict("This work was already submitted (perhaps from another tab).")
         mine = rules.shingles(submission.draft_body)
         version = SubmissionVersion(submission_id=submission.id, number=expected_versions + 1,
@@ -333,6 +334,14 @@ def latest_version(submission: Submission) -> SubmissionVersion | None:
     return db.session.scalar(select(SubmissionVersion).where(
         SubmissionVersion.submission_id == submission.id,
         SubmissionVersion.number == submission.version_count))
+
+
+def submitted_version(submission: Submission) -> SubmissionVersion:
+    """The latest submitted version of work past its draft; NotFound for one never submitted."""
+    version = latest_version(submission)
+    if version is None:
+        raise NotFound("This submission has no submitted version.")
+    return version
 
 
 def versions(submission: Submission) -> list[SubmissionVersion]:
@@ -462,7 +471,7 @@ def review_for(user, review_id: int) -> PeerReview:
     return review
 
 
-def submit_review(review_id: int, user, levels: list[int | None], strength: str,
+def submit_review(review_id: int, user, levels: Sequence[int | None], strength: str,
                   suggestion: str, now: datetime) -> PeerReview:
     review = review_for(user, review_id)
     if review.completed_at is not None:
@@ -477,11 +486,11 @@ def submit_review(review_id: int, user, levels: list[int | None], strength: str,
         raise ValidationError("Write one strength and one suggestion.")
     if len(strength) > MAX_COMMENT_CHARS or len(suggestion) > MAX_COMMENT_CHARS:
         raise ValidationError(f"Keep each comment under {MAX_COMMENT_CHARS:,} characters.")
-    done = db.session.execute(
+    done = rows_changed(db.session.execute(
         update(PeerReview).where(PeerReview.id == review.id, PeerReview.completed_at.is_(None))
         .values(completed_at=now, levels=marks, strength=strength, suggestion=suggestion)
-        .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
+        .execution_options(synchronize_session=False)))
+    if done != 1:
         db.session.rollback()
         raise Conflict("You have already sent this review.")
     open_reviews = db.session.scalar(select(func.count()).select_from(PeerReview).where(
@@ -519,7 +528,7 @@ def grades_for_version(version: SubmissionVersion) -> list[Grade]:
                                    .order_by(Grade.id)))
 
 
-def save_grade(submission: Submission, marker, levels: list[int | None],
+def save_grade(submission: Submission, marker, levels: Sequence[int | None],
                criterion_comments: list[str], overall: str, decision: str, hold: bool,
                now: datetime) -> Grade:
     """Record (or revise, until released) the marker's grade of the latest version.
@@ -550,7 +559,7 @@ def save_grade(submission: Submission, marker, levels: list[int | None],
                               "revision, or change the levels.")
     if decision == "return" and not overall:
         raise ValidationError("Say in the overall comment what to revise.")
-    version = latest_version(submission)
+    version = submitted_version(submission)
     existing = grades_for_version(version)
     mine = next((g for g in existing if g.marker_id == marker.id), None)
     if any(g.released_at is not None for g in existing):
@@ -586,6 +595,8 @@ def _release(submission: Submission, grade: Grade, actor, now: datetime) -> None
     assignment = submission.assignment
     item = assignment.item
     learner = db.session.get(User, submission.user_id)
+    if learner is None:  # submissions.user_id is a NOT NULL foreign key (cascade on delete)
+        raise NotFound("No such learner.")
     if grade.decision == "pass":
         submission.status, submission.passed_at = "passed", now
         enrolment = courses.get_enrolment(learner, item.course)
@@ -724,10 +735,13 @@ def add_to_bank(user, text: str, now: datetime) -> CommentBankEntry:
     db.session.add(entry)
     try:
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError:  # saved from another tab meanwhile: keep theirs
         db.session.rollback()
-        return db.session.scalar(select(CommentBankEntry).where(
+        found = db.session.scalar(select(CommentBankEntry).where(
             CommentBankEntry.user_id == user.id, CommentBankEntry.text == text))
+        if found is None:  # and removed again since
+            raise Conflict("Your comment bank changed while saving; try again.") from None
+        return found
     return entry
 
 
@@ -888,7 +902,7 @@ def submission_for_grader(user, submission_id: int) -> Submission:
 
 
 def gradable_assignments(user) -> list[tuple[Assignment, Item, Course]]:
-    return [tuple(r) for r in db.session.execute(
+    return [(assignment, item, course) for assignment, item, course in db.session.execute(
         select(Assignment, Item, Course).join(Item, Item.id == Assignment.item_id)
         .join(Course, Course.id == Item.course_id)
         .where(Item.active.is_(True), Course.id.in_(_gradable_courses(user)))
@@ -953,8 +967,7 @@ def may_download(user, attachment: Attachment) -> str | None:
 def attachment_for(user, attachment_id: int) -> tuple[Attachment, str]:
     """The attachment and how the user may download it; NotFound when they may not."""
     attachment = db.session.get(Attachment, attachment_id)
-    how = may_download(user, attachment) if attachment is not None else None
-    if how is None:
+    if attachment is None or (how := may_download(user, attachment)) is None:
         raise NotFound("No such file.")
     return attachment, how
 
@@ -1003,7 +1016,10 @@ def grades_csv(assignment: Assignment) -> Iterator[str]:
                         f"{submission.similarity:.2f}", *points])
 
 
-def _batched(rows: list, size: int) -> Iterator[list]:
+_Row = TypeVar("_Row")
+
+
+def _batched(rows: Sequence[_Row], size: int) -> Iterator[Sequence[_Row]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
 
@@ -1018,7 +1034,10 @@ def request_export(assignment: Assignment, actor, now: datetime) -> SubmissionEx
     export_id = export.id
     tasks.enqueue(build_export_task, export_id)
     db.session.expire_all()
-    return db.session.get(SubmissionExport, export_id)
+    made = db.session.get(SubmissionExport, export_id)
+    if made is None:  # the assignment was deleted meanwhile (its exports go with it)
+        raise NotFound("No such export.")
+    return made
 
 
 def exports(assignment: Assignment) -> list[SubmissionExport]:
@@ -1038,6 +1057,8 @@ def build_export(export_id: int, now: datetime) -> str:
     if export is None or export.status != "queued":
         return "skipped"
     assignment = db.session.get(Assignment, export.assignment_id)
+    if assignment is None:  # deleted since (its exports go with it)
+        return "skipped"
     with tempfile.TemporaryFile() as out:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             rows = db.session.execute(
@@ -1063,12 +1084,12 @@ def build_export(export_id: int, now: datetime) -> str:
         out.seek(0)
         key = storage.put(out, "application/zip", max_bytes=size + 1,
                           filename=f"{_zip_name(assignment.item.title)}.zip")
-    claimed = db.session.execute(
+    claimed = rows_changed(db.session.execute(
         update(SubmissionExport).where(SubmissionExport.id == export_id,
                                        SubmissionExport.status == "queued")
         .values(status="ready", storage_key=key, size=size, finished_at=now)
-        .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+        .execution_options(synchronize_session=False)))
+    if claimed != 1:
         db.session.rollback()
         storage.delete(key)
         return "skipped"
@@ -1083,10 +1104,14 @@ def build_export_task(export_id: int) -> str:
     return build_export(export_id, clock.now())
 
 
-def export_for(user, export_id: int) -> SubmissionExport:
+def export_for(user, export_id: int) -> tuple[SubmissionExport, str]:
+    """A ready export and the storage key of its ZIP; NotFound until it is built."""
     export = db.session.get(SubmissionExport, export_id)
-    if export is None or export.status != "ready":
+    if export is None or export.status != "ready" or export.storage_key is None:
         raise NotFound("No such export.")
-    require_grader(user, db.session.get(Assignment, export.assignment_id))
-    return export
+    assignment = db.session.get(Assignment, export.assignment_id)
+    if assignment is None:
+        raise NotFound("No such export.")
+    require_grader(user, assignment)
+    return export, export.storage_key
 

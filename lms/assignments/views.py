@@ -279,7 +279,10 @@ def grade(submission_id: int):
     f = _queue_filter()
     form = GradeForm()
     rubric = assignment.rubric
-    version = services.latest_version(submission)
+    try:
+        version = services.submitted_version(submission)
+    except NotFound:
+        abort(404)
     grades = services.grades_for_version(version)
     mine = next((g for g in grades if g.marker_id == current_user.id), None)
     chosen = list(mine.levels) if mine else [None] * len(rubric)
@@ -416,10 +419,9 @@ def export(assignment_id: int):
 @role_required("instructor")
 def export_download(export_id: int):
     try:
-        made = services.export_for(current_user, export_id)
+        made, key = services.export_for(current_user, export_id)
     except NotFound:
         abort(404)
     except PermissionDenied:
         abort(403)
-    return redirect(storage.url_for_download(made.storage_key, f"submissions-{made.id}.zip",
-                                             max_age=120))
+    return redirect(storage.url_for_download(key, f"submissions-{made.id}.zip", max_age=120))
