@@ -9,6 +9,8 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from lms.text import whole_number
+
 
 class ActionForm(FlaskForm):
     """CSRF protection for one-button actions."""
@@ -45,7 +47,7 @@ def levels_from(form: Mapping[str, str], criteria: int) -> list[int | None]:
     out: list[int | None] = []
     for index in range(criteria):
         raw = (form.get(f"level-{index}") or "").strip()
-        out.append(int(raw) if raw.isdigit() else None)
+        out.append(whole_number(raw))
     return out
 
 

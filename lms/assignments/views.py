@@ -189,7 +189,7 @@ def download(attachment_id: int):
         abort(404)
     name = attachment.filename
     if how == "reviewer":
-        index = int(request.args.get("n", 1)) if request.args.get("n", "").isdigit() else 1
+        index = request.args.get("n", 1, type=int)
         name = services.anonymous_name(attachment, index)
     return redirect(storage.url_for_download(attachment.storage_key, name, max_age=120))
 
@@ -236,8 +236,7 @@ def review(review_id: int):
 
 def _queue_filter() -> services.QueueFilter:
     def number(name: str) -> int | None:
-        raw = request.args.get(name, "")
-        return int(raw) if raw.isdigit() else None
+        return request.args.get(name, type=int)  # ASCII digits in the database's range
 
     status = request.args.get("status") or None
     return services.QueueFilter(
@@ -251,9 +250,7 @@ def _queue_filter() -> services.QueueFilter:
 @role_required("instructor")
 def queue():
     f = _queue_filter()
-    page_number = request.args.get("page", "1")
-    page = services.grading_queue(current_user, f,
-                                  int(page_number) if page_number.isdigit() else 1)
+    page = services.grading_queue(current_user, f, request.args.get("page", 1, type=int))
     assignments = services.gradable_assignments(current_user)
     return render_template("assignments/queue.html", page=page, f=f, assignments=assignments,
                            courses={(c.id, c.code) for _a, _i, c in assignments},

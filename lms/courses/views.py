@@ -27,6 +27,7 @@ from lms.courses.course_meta import LEVELS
 from lms.courses.forms import ActionForm, EditItemForm
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied
 from lms.markdown import render_document
+from lms.text import whole_number
 
 bp = Blueprint("courses", __name__, template_folder="templates")
 bp.add_app_template_global(kinds.label, "item_kind_label")
@@ -216,7 +217,7 @@ def edit_item(code: str, slug: str):
         try:
             rev = services.save_item_source(
                 it, form.source.data, current_user, clock.now(), note=form.note.data or "",
-                base_revision=int(base) if base and base.isdigit() else None)
+                base_revision=whole_number(base))
         except Conflict as err:
             flash(str(err), "error")
             form.base_revision.data = str(it.revision)
