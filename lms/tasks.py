@@ -30,7 +30,7 @@ from flask import Flask, current_app, has_app_context
 from lms import clock
 
 #: Modules that define tasks; imported before the schedule is built. Features add theirs.
-TASK_MODULES: list[str] = ["lms.tasks", "lms.mail"]
+TASK_MODULES: list[str] = ["lms.tasks", "lms.mail", "lms.credits.tasks"]
 
 #: The beat schedule: entry name -> (task name, schedule in seconds or a celery schedule).
 SCHEDULE: dict[str, tuple[str, Any]] = {}

@@ -78,8 +78,15 @@ def _clean_tables(app) -> None:
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
+            # The CE ledger refuses DELETE unless the transaction first unlocks it.
+            unlock = db.metadata.tables.get("ce_ledger_unlock")
+            if unlock is not None:
+                conn.execute(unlock.insert().values(reason="test clean-up"))
             for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+                if table is not unlock:
+                    conn.execute(table.delete())
+            if unlock is not None:
+                conn.execute(unlock.delete())
 
 
 @pytest.fixture
