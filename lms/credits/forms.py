@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -41,9 +42,9 @@ class AuditForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField("Decision", choices=[("approve", "Approve"),
-                                                ("info", "Ask for more information"),
-                                                ("reject", "Reject")])
+    decision = SelectField("Decision", choices=[SelectChoice("approve", "Approve"),
+                                                SelectChoice("info", "Ask for more information"),
+                                                SelectChoice("reject", "Reject")])
     note = TextAreaField("Reason or question to the holder",
                          validators=[Length(max=5000)],
                          description="Required to reject or to ask for more information.")
@@ -51,13 +52,15 @@ class DecisionForm(FlaskForm):
 
 
 class AuditDecisionForm(FlaskForm):
-    decision = SelectField("Decision", choices=[("pass", "Pass"), ("fail", "Fail")])
+    decision = SelectField("Decision", choices=[SelectChoice("pass", "Pass"),
+                                                SelectChoice("fail", "Fail")])
     note = TextAreaField("Note (required to fail)", validators=[Length(max=5000)])
     submit = SubmitField("Record decision")
 
 
 class ReinstateForm(FlaskForm):
-    decision = SelectField("Decision", choices=[("approve", "Reinstate"), ("refuse", "Refuse")])
+    decision = SelectField("Decision", choices=[SelectChoice("approve", "Reinstate"),
+                                                SelectChoice("refuse", "Refuse")])
     note = TextAreaField("Note (required to refuse)", validators=[Length(max=5000)])
     submit = SubmitField("Record decision")
 

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from lms import clock, storage
 from lms.auth.access import login_required, role_required
@@ -59,9 +60,9 @@ def _record():
 
 def _activity_form(programme):
     form = ActivityForm()
-    form.category.choices = [(k, c.name) for k, c in programme.categories.items()]
-    form.activity_type.choices = [(k, t.name) for k, t in programme.activity_types.items()
-                                  if t.self_reported]
+    form.category.choices = [SelectChoice(k, c.name) for k, c in programme.categories.items()]
+    form.activity_type.choices = [SelectChoice(k, t.name)
+                                  for k, t in programme.activity_types.items() if t.self_reported]
     return form
 
 
