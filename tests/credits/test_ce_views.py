@@ -166,3 +166,15 @@ def test_activity_evidence_only_for_owner_and_registrar(client, sign_in, holder,
     mine = app.test_client()
     sign_in(mine, owner)
     assert mine.get(f"/ce/activities/{item.id}/evidence").status_code == 302
+
+
+def test_holder_only_pages(client, sign_in, holder, make_user, app):
+    from tests.auth.test_access import HOLDER_ONLY
+
+    sign_in(client, make_user())
+    assert all(client.get(url).status_code == 404 for url in HOLDER_ONLY)
+    mine = app.test_client()
+    sign_in(mine, holder())
+    assert all(mine.get(url).status_code == 200 for url in HOLDER_ONLY)
+    anonymous = app.test_client()
+    assert all(anonymous.get(url).status_code == 302 for url in HOLDER_ONLY)
