@@ -83,7 +83,8 @@ def transcript_rows(record) -> list[dict[str, str]]:
             status, note = "reversed", ""
         else:
             status, note = "approved", "; ".join(c.reasons) if c else ""
-        rows.append({"date": e.earned_on.isoformat(), "title": e.title, "provider": e.provider,
+        rows.append({"id": e.id, "by": e.created_by.name if e.created_by else "",
+                     "date": e.earned_on.isoformat(), "title": e.title, "provider": e.provider,
                      "category": record.programme.category_name(e.category),
                      "type": e.activity_type, "hours": rules.format_hours(e.hours),
                      "status": status,

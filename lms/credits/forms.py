@@ -70,3 +70,13 @@ class RosterForm(FlaskForm):
                        description="Columns: email,activity,provider,hours,category,"
                                    "completed_on (optional: type). All rows or none.")
     submit = SubmitField("Import roster")
+
+
+class CorrectionForm(FlaskForm):
+    action = SelectField("Correction", choices=[SelectChoice("reverse", "Reverse the entry"),
+                                                SelectChoice("correct",
+                                                             "Reverse and replace it")])
+    hours = StringField("Corrected hours", validators=[Optional(), Length(max=10)])
+    category = SelectField("Corrected category", validators=[Optional()])
+    reason = TextAreaField("Why", validators=[DataRequired(), Length(max=5000)])
+    submit = SubmitField("Record correction")

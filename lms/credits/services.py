@@ -270,6 +270,10 @@ def correct_entry(entry: LedgerEntry, by: User, reason: str, now: datetime, *,
         raise ValidationError("Say why the entry is corrected.")
     programme = current_programme()
     new_hours = entry.hours if hours is None else _check_hours(hours)
+    if new_hours == entry.hours and (category or entry.category) == entry.category \
+            and (earned_on or entry.earned_on) == entry.earned_on:
+        raise ValidationError("The correction changes nothing: give new hours, category or "
+                              "date, or reverse the entry.")
     new_category = category or entry.category
     if new_category not in programme.categories:
         raise ValidationError(f"Unknown CE category {new_category!r}.")

@@ -1,6 +1,7 @@
 """CE pages: the holder's CE page and downloads; the registrar's programme view, approval and
-audit queues, roster upload. Authorisation: holders see only their own records
-(`_own`), registrars everything (`role_required("registrar")`)."""
+audit queues, roster upload, ledger corrections. Authorisation: holder pages act on the
+signed-in user's own record only (services refuse another holder's activity or audit);
+registrar pages are guarded by `role_required("registrar")`."""
 from __future__ import annotations
 
 from flask import (
@@ -18,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms import clock, storage
 from lms.auth.access import login_required, role_required
+from lms.auth.models import User
 from lms.credits import documents, rules
 from lms.credits import services as ce
 from lms.credits.forms import (
@@ -25,12 +27,13 @@ from lms.credits.forms import (
     AnswerForm,
     AuditDecisionForm,
     AuditForm,
+    CorrectionForm,
     DecisionForm,
     ReinstateForm,
     RenewForm,
     RosterForm,
 )
-from lms.credits.models import CeRenewal
+from lms.credits.models import CeRenewal, LedgerEntry
 from lms.errors import DomainError, NotFound, PermissionDenied
 from lms.extensions import db
 
@@ -331,3 +334,45 @@ def roster():
                           f"(skipped).", "success")
                     return redirect(url_for("credits.roster"))
     return render_template("credits/roster.html", form=form, result=result)
+
+
+def _correction_form(programme, entry_id: int):
+    form = CorrectionForm(prefix=f"e{entry_id}")
+    form.category.choices = [SelectChoice("", "(unchanged)")] + [
+        SelectChoice(k, c.name) for k, c in programme.categories.items()]
+    return form
+
+
+@bp.route("/admin/ce/holders/<int:user_id>")
+@role_required("registrar")
+def holder_detail(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    record = ce.load_record(user, _today())
+    if record.holder is None:
+        abort(404)
+    return render_template("credits/holder.html", record=record, status=record.status,
+                           rows=documents.transcript_rows(record),
+                           forms={e.id: _correction_form(record.programme, e.id)
+                                  for e in record.entries})
+
+
+@bp.route("/admin/ce/entries/<int:entry_id>/correct", methods=["POST"])
+@role_required("registrar")
+def correct(entry_id: int):
+    entry = db.session.get(LedgerEntry, entry_id)
+    if entry is None:
+        abort(404)
+    form = _correction_form(ce.current_programme(), entry_id)
+    if not form.validate_on_submit():
+        flash("Say why the entry is corrected.", "error")
+    elif form.action.data == "reverse":
+        _apply(lambda: ce.reverse_entry(entry, current_user, form.reason.data, clock.now()),
+               "Entry reversed; the ledger keeps both rows.")
+    else:
+        hours = (form.hours.data or "").strip() or None
+        _apply(lambda: ce.correct_entry(entry, current_user, form.reason.data, clock.now(),
+                                        hours=hours, category=form.category.data or None),
+               "Entry corrected: a reversal and its replacement are in the ledger.")
+    return redirect(url_for("credits.holder_detail", user_id=entry.user_id))

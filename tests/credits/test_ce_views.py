@@ -178,3 +178,24 @@ def test_holder_only_pages(client, sign_in, holder, make_user, app):
     assert all(mine.get(url).status_code == 200 for url in HOLDER_ONLY)
     anonymous = app.test_client()
     assert all(anonymous.get(url).status_code == 302 for url in HOLDER_ONLY)
+
+
+def test_registrar_corrects_an_entry_through_the_page(client, sign_in, holder, make_user):
+    user = holder()
+    _entry(user, date(2025, 6, 1), 3, source="roster-a")
+    entry = db.session.scalar(select(LedgerEntry))
+    sign_in(client, make_user("registrar", name="Rosa Registrar"))
+    page = client.get(f"/admin/ce/holders/{user.id}").get_data(as_text=True)
+    assert "Session roster-a" in page and "Record correction" in page
+    p = f"e{entry.id}-"
+    client.post(f"/admin/ce/entries/{entry.id}/correct",
+                data={p + "action": "correct", p + "hours": "2", p + "category": "",
+                      p + "reason": "Left at the break"})
+    kinds = [e.kind for e in db.session.scalars(select(LedgerEntry).order_by(LedgerEntry.id))]
+    assert kinds == ["roster", "reversal", "correction"]
+    page = client.get(f"/admin/ce/holders/{user.id}").get_data(as_text=True)
+    assert "Left at the break" in page and "by Rosa Registrar" in page
+    assert ce.load_record(user, TODAY).status.progress.total == 2
+    assert client.post(f"/admin/ce/entries/{entry.id}/correct",
+                       data={p + "action": "reverse", p + "reason": "again"}).status_code == 302
+    assert count(LedgerEntry) == 3
