@@ -262,8 +262,11 @@ def programme():
     return render_template("credits/programme.html", holders=holders, due=due, queue=queue,
                            audits=audits, reinstatements=ce.reinstatement_queue(),
                            counts=ce.state_counts(), states=STATES, state=state, q=query,
-                           today=today, audit_form=AuditDecisionForm(),
-                           reinstate_form=ReinstateForm())
+                           today=today,
+                           audit_forms={a.id: AuditDecisionForm(prefix=f"a{a.id}")
+                                        for a in audits},
+                           reinstate_forms={r.id: ReinstateForm(prefix=f"r{r.id}")
+                                            for r in ce.reinstatement_queue()})
 
 
 @bp.route("/admin/ce/activities/<int:activity_id>", methods=["GET", "POST"])
@@ -290,7 +293,7 @@ def decide(activity_id: int):
 @role_required("registrar")
 def decide_audit(audit_id: int):
     audit = _get(ce.get_audit, audit_id)
-    form = AuditDecisionForm()
+    form = AuditDecisionForm(prefix=f"a{audit_id}")
     if form.validate_on_submit():
         _apply(lambda: ce.decide_audit(audit, current_user, form.decision.data == "pass",
                                        form.note.data or "", _today(), clock.now()),
@@ -304,7 +307,7 @@ def reinstate(renewal_id: int):
     renewal = db.session.get(CeRenewal, renewal_id)
     if renewal is None:
         abort(404)
-    form = ReinstateForm()
+    form = ReinstateForm(prefix=f"r{renewal_id}")
     if form.validate_on_submit():
         _apply(lambda: ce.decide_reinstatement(renewal, current_user,
                                                form.decision.data == "approve",
@@ -376,3 +379,9 @@ def correct(entry_id: int):
                                         hours=hours, category=form.category.data or None),
                "Entry corrected: a reversal and its replacement are in the ledger.")
     return redirect(url_for("credits.holder_detail", user_id=entry.user_id))
+
+
+@bp.app_template_filter("ce_hours")
+def ce_hours_filter(value) -> str:
+    """30, 25.5, 1.25: hours without trailing zeros."""
+    return rules.format_hours(value)

@@ -199,3 +199,28 @@ def test_registrar_corrects_an_entry_through_the_page(client, sign_in, holder, m
     assert client.post(f"/admin/ce/entries/{entry.id}/correct",
                        data={p + "action": "reverse", p + "reason": "again"}).status_code == 302
     assert count(LedgerEntry) == 3
+
+
+def test_registrar_decides_reinstatement_and_audit_on_the_programme_page(client, sign_in,
+                                                                        holder, make_user, app):
+    registrar = make_user("registrar")
+    late = holder(date(2023, 6, 10))
+    for n, (hours, category) in enumerate(((28, "practice"), (2, "racial-equity"))):
+        _entry(late, date(2024, 1, 1 + n), hours, category, source=f"l{n}")
+    request = ce.renew(late, True, TODAY, at(TODAY))
+    sign_in(client, registrar)
+    assert "asked on" in client.get("/admin/ce").get_data(as_text=True)
+    p = f"r{request.id}-"
+    client.post(f"/admin/ce/reinstatements/{request.id}",
+                data={p + "decision": "approve", p + "note": ""})
+    assert ce.load_record(late, TODAY).status.state.value == "active"
+    app.config["CE_AUDIT_RATE"] = 1.0
+    other = holder(date(2025, 3, 15))
+    for n, (hours, category) in enumerate(((28, "practice"), (2, "racial-equity"))):
+        _entry(other, date(2025, 6, 1 + n), hours, category, source=f"o{n}")
+    renewal = ce.renew(other, True, TODAY, at(TODAY))
+    audit = ce.audit_queue()[0]
+    assert audit.renewal_id == renewal.id
+    p = f"a{audit.id}-"
+    client.post(f"/admin/ce/audits/{audit.id}", data={p + "decision": "pass", p + "note": ""})
+    assert ce.get_audit(audit.id).status == "passed"
