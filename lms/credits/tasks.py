@@ -8,7 +8,7 @@ from lms import clock
 from lms.tasks import periodic
 
 
-@periodic("ce-daily-sweep", crontab(hour=2, minute=0))
+@periodic("ce: daily sweep", crontab(hour=2, minute=0))
 @shared_task(name="lms.credits.sweep")
 def sweep_task() -> str:
     """Idempotent: the sweep records what it did per holder and day."""

@@ -154,7 +154,7 @@ def test_cli_issue_status_import_sweep(runner, programme_dir, make_user, tmp_pat
 def test_sweep_is_a_daily_periodic_task(app):
     from lms.tasks import SCHEDULE
 
-    assert SCHEDULE["ce-daily-sweep"][0] == "lms.credits.sweep"
+    assert SCHEDULE["ce: daily sweep"][0] == "lms.credits.sweep"
 
 
 def test_activity_evidence_only_for_owner_and_registrar(client, sign_in, holder, make_user,
