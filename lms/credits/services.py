@@ -765,10 +765,12 @@ def sweep(today: date, now: datetime, batch: int = SWEEP_BATCH) -> SweepReport:
                 .where(CeReminder.user_id.in_(ids))):
             sent[uid].add((cycle, days))
         plain = {h.user_id: rules_holder(h, renewals[h.user_id]) for h in holders}
-        # Ledger rows only where a reminder is due (the rules say so without entries).
+        # Ledger rows only where a reminder is due or the holder enters grace (the mail says
+        # what is missing): the rules tell both without entries.
         need = [h.user_id for h in holders
-                if rules.due_reminders(programme, plain[h.user_id], (), today,
-                                       sent[h.user_id])]
+                if rules.due_reminders(programme, plain[h.user_id], (), today, sent[h.user_id])
+                or (h.state != rules.State.GRACE.value and rules.holder_state(
+                    programme, plain[h.user_id], today)[0] is rules.State.GRACE)]
         entries: dict[int, list[LedgerEntry]] = defaultdict(list)
         if need:
             for e in db.session.scalars(select(LedgerEntry)
@@ -808,9 +810,7 @@ def _state_mail(programme: Programme, user: User, holder: rules.Holder, state: r
     template = _STATE_MAIL.get(state)
     if template is None:
         return
-    rows = entries or list(db.session.scalars(select(LedgerEntry).where(
-        LedgerEntry.user_id == user.id)))
-    status = rules.status(programme, holder, rule_entries(rows), today)
+    status = rules.status(programme, holder, rule_entries(entries), today)
     subject, body = template
     _notify(user, subject, body.format(deadline=rules.format_date(status.deadline),
                                        missing=status.missing or "nothing"), now)

@@ -336,3 +336,14 @@ def test_two_simulated_years_of_daily_sweeps(holder, programme_dir):
             d += timedelta(days=1)
         expected = set(sent)
         assert {(c, days) for uid, c, days in reminders if uid == user.id} == expected
+
+
+def test_sweep_mails_the_move_to_grace_with_what_is_missing(holder):
+    user = holder(date(2025, 3, 15))
+    _add(user, date(2025, 6, 1), 20, "practice")
+    report = ce.sweep(date(2027, 3, 15), at(date(2027, 3, 15)))
+    assert report.changed == 1
+    assert db.session.get(CeHolder, user.id).state == "grace"
+    body = db.session.scalar(select(OutboxMessage.body).where(
+        OutboxMessage.subject.like("%grace period%")))
+    assert "still missing 10 more hours, 2 of them Racial Equity, by 14 September 2027" in body
