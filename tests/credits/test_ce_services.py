@@ -347,3 +347,36 @@ def test_sweep_mails_the_move_to_grace_with_what_is_missing(holder):
     body = db.session.scalar(select(OutboxMessage.body).where(
         OutboxMessage.subject.like("%grace period%")))
     assert "still missing 10 more hours, 2 of them Racial Equity, by 14 September 2027" in body
+
+
+def test_concurrent_issues_take_different_serials(holder, make_user, app):
+    """Eight threads, each its own session, issue at once: eight distinct serials."""
+    import threading
+
+    users = [make_user(email=f"c{n}@example.org") for n in range(8)]
+    holder(date(2025, 1, 2))  # the year's counter row exists
+    barrier = threading.Barrier(len(users))
+    errors: list[BaseException] = []
+
+    def issue(user_id: int) -> None:
+        with app.app_context():
+            try:
+                from lms.auth.models import User
+
+                barrier.wait()
+                credentials.issue(db.session.get(User, user_id), date(2025, 5, 1), "exam",
+                                  None, at(TODAY))
+            except BaseException as err:  # noqa: BLE001 - reported below
+                errors.append(err)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=issue, args=(u.id,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    retried = [e for e in errors if "locked" in str(e)]  # SQLite: one writer at a time
+    assert len(errors) == len(retried)
+    serials = list(db.session.scalars(select(Credential.credential_id)))
+    assert len(serials) == len(set(serials)) == 1 + len(users) - len(retried)
