@@ -382,6 +382,20 @@ def report_activity(user: User, data: ActivityInput, evidence: IO[bytes] | None,
     return activity
 
 
+def get_entry(entry_id: int) -> LedgerEntry:
+    entry = db.session.get(LedgerEntry, entry_id)
+    if entry is None:
+        raise NotFound("No such ledger entry.")
+    return entry
+
+
+def get_renewal(renewal_id: int) -> CeRenewal:
+    renewal = db.session.get(CeRenewal, renewal_id)
+    if renewal is None:
+        raise NotFound("No such renewal.")
+    return renewal
+
+
 def get_activity(activity_id: int) -> CeActivity:
     activity = db.session.get(CeActivity, activity_id)
     if activity is None:

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms import clock, storage
 from lms.auth.access import login_required, role_required
-from lms.auth.models import User
+from lms.auth.services import get_user
 from lms.credits import documents, rules
 from lms.credits import services as ce
 from lms.credits.forms import (
@@ -33,9 +33,7 @@ from lms.credits.forms import (
     RenewForm,
     RosterForm,
 )
-from lms.credits.models import CeRenewal, LedgerEntry
 from lms.errors import DomainError, NotFound, PermissionDenied
-from lms.extensions import db
 
 bp = Blueprint("credits", __name__, template_folder="templates")
 
@@ -304,9 +302,7 @@ def decide_audit(audit_id: int):
 @bp.route("/admin/ce/reinstatements/<int:renewal_id>", methods=["POST"])
 @role_required("registrar")
 def reinstate(renewal_id: int):
-    renewal = db.session.get(CeRenewal, renewal_id)
-    if renewal is None:
-        abort(404)
+    renewal = _get(ce.get_renewal, renewal_id)
     form = ReinstateForm(prefix=f"r{renewal_id}")
     if form.validate_on_submit():
         _apply(lambda: ce.decide_reinstatement(renewal, current_user,
@@ -349,9 +345,7 @@ def _correction_form(programme, entry_id: int):
 @bp.route("/admin/ce/holders/<int:user_id>")
 @role_required("registrar")
 def holder_detail(user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _get(get_user, user_id)
     record = ce.load_record(user, _today())
     if record.holder is None:
         abort(404)
@@ -364,9 +358,7 @@ def holder_detail(user_id: int):
 @bp.route("/admin/ce/entries/<int:entry_id>/correct", methods=["POST"])
 @role_required("registrar")
 def correct(entry_id: int):
-    entry = db.session.get(LedgerEntry, entry_id)
-    if entry is None:
-        abort(404)
+    entry = _get(ce.get_entry, entry_id)
     form = _correction_form(ce.current_programme(), entry_id)
     if not form.validate_on_submit():
         flash("Say why the entry is corrected.", "error")
