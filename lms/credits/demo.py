@@ -166,10 +166,12 @@ def seed_ce(now: datetime, password: str, registrar) -> list[str]:
                                holder_note="Toolkit PDF and the publisher's letter attached."))
         db.session.commit()
     audit = db.session.scalar(select(CeAudit).where(CeAudit.renewal_id == renewal.id))
+    assert audit is not None
     ce.submit_audit_evidence(audit, users["farah"], _pdf(), "greenway-toolkit-letter.pdf",
                              "Toolkit and the publisher's letter attached.", now)
     ce.sweep(today, now)
-    assert db.session.get(CeHolder, users["chioma"].id).state == "grace"
+    chioma = db.session.get(CeHolder, users["chioma"].id)
+    assert chioma is not None and chioma.state == "grace"
     return emails
 
 

@@ -76,8 +76,11 @@ def current_programme() -> Programme:
 # --------------------------------------------------------------------------- reading
 
 
-def holder_record(user_id: int) -> CeHolder | None:
-    return db.session.get(CeHolder, user_id)
+def _holder_of(user_id: int) -> CeHolder:
+    holder = db.session.get(CeHolder, user_id)
+    if holder is None:
+        raise NotFound("That account holds no credential.")
+    return holder
 
 
 def _renewals(rows: Iterable[CeRenewal]) -> tuple[rules.Renewal, ...]:
@@ -262,7 +265,7 @@ def reverse_entry(entry: LedgerEntry, by: User, reason: str, now: datetime) -> L
 
 
 def correct_entry(entry: LedgerEntry, by: User, reason: str, now: datetime, *,
-                  hours: Decimal | None = None, category: str | None = None,
+                  hours: object = None, category: str | None = None,
                   earned_on: date | None = None) -> LedgerEntry:
     """A correction: a reversal of the entry plus a replacement with the corrected values."""
     reason = reason.strip()
@@ -652,7 +655,7 @@ def decide_reinstatement(renewal: CeRenewal, registrar: User, approve: bool, not
     renewal.status = RENEWAL_APPROVED if approve else RENEWAL_REJECTED
     renewal.decided_at, renewal.decided_by_id, renewal.note = now, registrar.id, note[:5000]
     db.session.flush()
-    holder = db.session.get(CeHolder, renewal.user_id)
+    holder = _holder_of(renewal.user_id)
     programme = current_programme()
     if approve:
         _maybe_audit(renewal, programme, now)
@@ -699,7 +702,7 @@ def decide_audit(audit: CeAudit, registrar: User, passed: bool, note: str, today
     if not passed:
         programme = current_programme()
         renewal = audit.renewal
-        holder = db.session.get(CeHolder, audit.user_id)
+        holder = _holder_of(audit.user_id)
         renewals = list(db.session.scalars(select(CeRenewal).where(
             CeRenewal.user_id == audit.user_id)))
         entries = list(db.session.scalars(select(LedgerEntry).where(
