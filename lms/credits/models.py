@@ -137,8 +137,8 @@ BEGIN
   IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM ce_ledger_unlock) THEN
     RETURN OLD;
   END IF;
-  RAISE EXCEPTION 'ce_ledger_entries is append-only: % refused (reverse the entry instead)',
-    TG_OP USING ERRCODE = 'raise_exception';
+  RAISE EXCEPTION USING ERRCODE = 'raise_exception',
+    MESSAGE = 'ce_ledger_entries is append-only: ' || TG_OP || ' refused (reverse the entry instead)';
 END;
 $$ LANGUAGE plpgsql
 """
@@ -157,6 +157,7 @@ BEGIN SELECT RAISE(ABORT, 'ce_ledger_entries is append-only: DELETE refused'); E
 """
 
 #: (dialect, statement) pairs that make the ledger append-only; the migration runs the same.
+#: No "%" in them: DDL() formats its text with the table's names.
 LEDGER_TRIGGERS: tuple[tuple[str, str], ...] = (
     ("postgresql", _PG_FUNCTION), ("postgresql", _PG_TRIGGER),
     ("sqlite", _SQLITE_UPDATE), ("sqlite", _SQLITE_DELETE),
