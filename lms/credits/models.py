@@ -138,7 +138,8 @@ BEGIN
     RETURN OLD;
   END IF;
   RAISE EXCEPTION USING ERRCODE = 'raise_exception',
-    MESSAGE = 'ce_ledger_entries is append-only: ' || TG_OP || ' refused (reverse the entry instead)';
+    MESSAGE = 'ce_ledger_entries is append-only: ' || TG_OP
+              || ' refused (reverse the entry instead)';
 END;
 $$ LANGUAGE plpgsql
 """

@@ -627,7 +627,7 @@ def renew(user: User, attested: bool, today: date, now: datetime) -> CeRenewal:
 
 
 def _maybe_audit(renewal: CeRenewal, programme: Programme, now: datetime) -> None:
-    seed = str(current_app.config.get("CE_AUDIT_SEED") or "jc-ap-audit")
+    seed = str(current_app.config["CE_AUDIT_SEED"])
     rate = current_app.config.get("CE_AUDIT_RATE")  # tests and drills; else program.yml's
     rate = programme.maintenance.audit_rate if rate is None else float(rate)
     if rules.drawn_for_audit(seed, f"{renewal.user_id}:{renewal.cycle}", rate):
