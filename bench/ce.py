@@ -103,7 +103,10 @@ def main() -> int:
     from lms.credits import services as ce
     from lms.extensions import db
 
-    app = create_app({"WTF_CSRF_ENABLED": False, "COURSES_DIR": "courses"})
+    # Reminder e-mails go to an in-memory broker, as they go to Redis in production: the
+    # sweep is timed, not the delivery of thousands of e-mails (the worker's job).
+    app = create_app({"WTF_CSRF_ENABLED": False, "COURSES_DIR": "courses",
+                      "CELERY_BROKER_URL": "memory://"})
     app.logger.setLevel("WARNING")  # the reminders would be logged one by one
     now = datetime.now(UTC)
     today = now.date()
