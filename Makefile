@@ -11,7 +11,7 @@ PORT ?= 5000
 # Links in e-mails (confirmation, password reset) are built on this address.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint setup db demo clean bench lock
+.PHONY: run test lint setup db demo clean bench bench-ce lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ lock:
 
 bench: setup
 	$(BIN)/python -m bench
+
+bench-ce: setup
+	$(BIN)/python -m bench.ce
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3

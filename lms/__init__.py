@@ -12,7 +12,7 @@ from lms.config import Config
 
 #: The features' background-task modules (each registers its tasks and periodic schedule).
 FEATURE_TASK_MODULES: tuple[str, ...] = (
-    "lms.auth.tasks", "lms.quizzes.tasks", "lms.assignments.services")
+    "lms.auth.tasks", "lms.quizzes.tasks", "lms.assignments.services", "lms.credits.tasks")
 
 
 def create_app(config: Any = None) -> Flask:
@@ -35,6 +35,9 @@ def create_app(config: Any = None) -> Flask:
     app.url_map.converters["int"] = DbIntConverter  # before any route is added (see web.py)
     _init_extensions(app)
     register_item_kinds()
+    from lms.credits import services as credits
+
+    credits.connect_signals()
     from lms import storage, tasks
 
     tasks.init_app(app, FEATURE_TASK_MODULES)
@@ -103,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
     from lms.courses.views import bp as courses_bp
+    from lms.credits.views import bp as credits_bp
     from lms.main.views import bp as main_bp
     from lms.quizzes.views import bp as quizzes_bp
 
@@ -113,11 +117,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(assignments_bp)
+    app.register_blueprint(credits_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
     from lms.courses.cli import courses_cli
+    from lms.credentials.cli import credentials_cli
+    from lms.credits.cli import ce_cli
     from lms.demo import demo_command
     from lms.quizzes.cli import quizzes_cli
 
@@ -125,3 +132,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(quizzes_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(ce_cli)
+    app.cli.add_command(credentials_cli)

@@ -107,6 +107,8 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.COURSES_DIR = os.environ.get("COURSES_DIR", "courses")
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads"))
+        # CE audit draw: the seed makes it reproducible (change it yearly for a fresh draw).
+        self.CE_AUDIT_SEED = os.environ.get("CE_AUDIT_SEED", "jc-ap-audit")
         self.CONFIRM_TOKEN_MAX_AGE = 60 * 60 * 48
         self.RESET_TOKEN_MAX_AGE = 60 * 60
         self.SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")

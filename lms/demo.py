@@ -243,14 +243,17 @@ def seed_cohorts(now: datetime) -> None:
 def demo_command():
     """Seed demo accounts and data (safe to run again)."""
     now = clock.now()
-    seed_users(now)
+    users = seed_users(now)
     _ensure_courses(now)
     seed_learning(now)
     seed_cohorts(now)
     from lms.assignments.demo import seed_assignments
+    from lms.credits.demo import seed_ce
 
     seed_assignments(now, finish_other_items)
+    holders = seed_ce(now, DEMO_PASSWORD, users["registrar"])
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")
     click.echo(f"  plus {len(COHORT)} cohort learners, e.g. {_email(COHORT[0][0])}")
+    click.echo(f"  and AP holders in every CE state: {', '.join(holders)}")

@@ -22,6 +22,16 @@ from lms.courses.models import (  # noqa: F401
     ItemRevision,
     Module,
 )
+from lms.credentials.models import Credential, CredentialSerial  # noqa: F401
+from lms.credits.models import (  # noqa: F401
+    CeActivity,
+    CeAudit,
+    CeHolder,
+    CeReminder,
+    CeRenewal,
+    LedgerEntry,
+    LedgerUnlock,
+)
 from lms.mail import OutboxMessage  # noqa: F401
 from lms.quizzes.models import (  # noqa: F401
     Accommodation,

@@ -84,8 +84,10 @@ def render_error(code: int, detail: str | None = None):
 NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("courses.catalogue", "Courses", None),
     ("main.dashboard", "My learning", "learner"),
+    ("credits.my_ce", "My CE", "learner"),
     ("courses.teaching", "Teaching", "instructor"),
     ("assignments.queue", "Grading", "instructor"),
+    ("credits.programme", "CE programme", "registrar"),
     ("admin.index", "Admin", "registrar"),
 ]
 

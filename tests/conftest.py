@@ -139,8 +139,16 @@ def _clean_tables(app) -> None:
         if not tables:
             return
         with db.engine.begin() as conn:
+            # The CE ledger refuses DELETE unless the transaction first unlocks it.
+            unlock = db.metadata.tables.get("ce_ledger_unlock")
+            unlocked = unlock is not None and "ce_ledger_entries" in written
+            if unlocked:
+                conn.execute(unlock.insert().values(reason="test clean-up"))
             for table in tables:
                 conn.execute(table.delete())
+            if unlocked:
+                conn.execute(unlock.delete())
+        _WRITTEN.discard("ce_ledger_unlock")  # emptied again above
 
 
 @pytest.fixture

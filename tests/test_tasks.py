@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from celery.exceptions import Retry
+from celery.schedules import crontab
 from celery.schedules import schedule as celery_schedule
 from hypothesis import given
 from hypothesis import strategies as st
@@ -66,7 +67,10 @@ def test_schedule_is_declared_once_and_names_real_tasks(app):
     registered = tasks.celery_for().tasks
     for entry in schedule.values():
         assert entry["task"] in registered
-        assert celery_schedule(entry["schedule"]).run_every.total_seconds() > 0
+        every = entry["schedule"]
+        assert isinstance(every, crontab) or celery_schedule(every).run_every.total_seconds() > 0
+    assert schedule["ce: daily sweep"]["task"] == "lms.credits.sweep"
+    assert schedule["ce: daily sweep"]["schedule"] == crontab(hour=2, minute=0)
 
 
 def test_a_feature_registers_its_periodic_task_in_one_place():

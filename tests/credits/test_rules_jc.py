@@ -83,7 +83,8 @@ def test_course_completion_on_the_first_and_last_days():
 
 @pytest.mark.parametrize(("today", "expected"), [
     ("2027-03-14", State.ACTIVE), ("2027-03-15", State.GRACE), ("2027-09-14", State.GRACE),
-    ("2027-09-15", State.EXPIRED)])
+    ("2027-09-15", State.REINSTATABLE), ("2028-09-14", State.REINSTATABLE),
+    ("2028-09-15", State.EXPIRED)])
 def test_states(today: str, expected: State):
     assert holder_state(P, HOLDER, d(today))[0] is expected
 
@@ -94,7 +95,8 @@ def test_earned_on_29_february_deadline():
     assert status(P, holder, [], d("2028-03-01")).missing == \
         "30 more hours, 2 of them Racial Equity, by 27 February 2030"
     assert holder_state(P, holder, d("2030-08-27"))[0] is State.GRACE
-    assert holder_state(P, holder, d("2030-08-28"))[0] is State.EXPIRED
+    assert holder_state(P, holder, d("2030-08-28"))[0] is State.REINSTATABLE
+    assert holder_state(P, holder, d("2031-08-28"))[0] is State.EXPIRED
 
 
 def test_daily_sweep_sends_each_reminder_once_and_moves_to_grace():
@@ -114,7 +116,7 @@ def test_daily_sweep_sends_each_reminder_once_and_moves_to_grace():
         day = day.fromordinal(day.toordinal() + 1)
     assert Counter(sent) == {(0, 90): 1, (0, 60): 1, (0, 30): 1, (0, 7): 1}
     assert moves == [(d("2027-03-15"), (State.ACTIVE, State.GRACE)),
-                     (d("2027-09-15"), (State.GRACE, State.EXPIRED))]
+                     (d("2027-09-15"), (State.GRACE, State.REINSTATABLE))]
 
 
 def test_audit_draw_is_seeded_and_reproducible():
@@ -146,5 +148,5 @@ def test_status_summary_for_the_cli():
         "missing": "9 more hours, 1 of them Racial Equity, by 14 March 2027", "met": False,
         "can_renew": False,
     }
-    expired = status(P, HOLDER, entries, d("2028-01-01"))
+    expired = status(P, HOLDER, entries, d("2028-09-15"))
     assert expired.state is State.EXPIRED and expired.missing == "" and not expired.can_renew
