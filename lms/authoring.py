@@ -67,3 +67,25 @@ def fence_flags(lines: list[str]) -> list[bool]:
                     and not line.strip()[len(match.group(1)):].strip():
                 fence = None
     return flags
+
+
+#: A YAML front matter line (``key: value``) as this format writes them: a lower-case key.
+_FRONT_MATTER_LINE_RE = re.compile(r"^[a-z][a-z0-9_]*:(?:\s|$)")
+
+
+def unfenced_front_matter(text: str) -> list[tuple[int, str]]:
+    """Problems of a file whose front matter lost its opening ``---`` line.
+
+    Without it the YAML is read as Markdown: learners would see ``title: …`` as text, or as
+    a heading when the closing ``---`` is still there. A file that does not start with
+    ``---`` but whose first line is a ``key: value`` line is refused.
+    """
+    lines = text.removeprefix("\ufeff").split("\n")
+    first = next(((n, line) for n, line in enumerate(lines, start=1) if line.strip()), None)
+    if first is None or first[1].rstrip() == "---" or lines[0].rstrip() == "---":
+        return []
+    number, line = first
+    if not _FRONT_MATTER_LINE_RE.match(line):
+        return []
+    return [(number, "front matter must start with a '---' line (and end with one): "
+                     f"'{line.strip()[:60]}' would be shown to learners as text")]

@@ -9,7 +9,9 @@ class EditItemForm(FlaskForm):
                                        "uses the same renderer learners see.")
     note = StringField("What changed (optional)", validators=[Optional(), Length(max=300)])
     base_revision = HiddenField()
-    submit = SubmitField("Save as new revision")
+    submit = SubmitField("Publish", description="Save as a new revision learners see.")
+    save_draft = SubmitField("Save draft")
+    discard = SubmitField("Discard draft")
 
 
 class ActionForm(FlaskForm):

@@ -27,7 +27,7 @@ from urllib.parse import unquote
 import yaml
 
 from lms.assignments.parser import ParsedAssignment, parse_assignment
-from lms.authoring import fence_flags, is_int, is_number, line_of
+from lms.authoring import fence_flags, is_int, is_number, line_of, unfenced_front_matter
 from lms.quizzes.parser import ParsedQuiz, estimate_minutes, parse_quiz
 
 __all__ = [
@@ -870,6 +870,7 @@ def _build_item(text: str, path: Path, source_path: str, slug: str, module_slug:
     """Parse an item's text; path is where problems point, course_dir enables link checks."""
     fm = split_front_matter(text)
     sink.extend(path, fm.issues)
+    sink.extend(path, unfenced_front_matter(text))
     if course_dir is not None:
         sink.extend(path, check_links(text, path, course_dir))
     kind = fm.meta.get("type", "lesson")

@@ -26,6 +26,7 @@ from lms.courses.models import (
     CourseRevision,
     Enrolment,
     Item,
+    ItemDraft,
     ItemProgress,
     ItemRevision,
     Module,
@@ -625,12 +626,7 @@ def save_item_source(item: Item, source: str, actor: User, now: datetime, *,
     source = source.replace("\r\n", "\n")
     if content_hash(source) == item.content_hash:
         return None
-    parsed, problems = parser.parse_item_text(
-        source, source_path=item.source_path, slug=item.slug,
-        known_categories=None, course_files=course_files(item.course))
-    if problems:
-        raise ValidationError("The Markdown has problems; nothing was saved: "
-                              + "; ".join(f"line {p.line}: {p.message}" for p in problems))
+    parsed = checked_item_source(item, source)
     _apply_item_content(item, parsed, None, now, actor, origin, note)
     course = item.course
     course.revision += 1
@@ -643,6 +639,83 @@ def save_item_source(item: Item, source: str, actor: User, now: datetime, *,
     db.session.commit()
     return db.session.scalar(select(ItemRevision).where(ItemRevision.item_id == item.id,
                                                         ItemRevision.number == item.revision))
+
+
+class SourceProblems(ValidationError):
+    """Edited Markdown that `courses check` would refuse; `problems` lists (line, message)."""
+
+    def __init__(self, problems: list[tuple[int, str]]):
+        self.problems = problems
+        super().__init__("The Markdown has problems; nothing was saved: "
+                         + "; ".join(f"line {line}: {message}" for line, message in problems))
+
+
+def checked_item_source(item: Item, source: str):
+    """Parse an item's edited text exactly as `courses check` does; SourceProblems if refused."""
+    parsed, problems = parser.parse_item_text(
+        source, source_path=item.source_path, slug=item.slug,
+        known_categories=None, course_files=course_files(item.course))
+    if problems or parsed is None:
+        raise SourceProblems([(p.line, p.message) for p in problems]
+                             or [(1, "the text could not be read")])
+    return parsed
+
+
+def get_draft(item: Item) -> ItemDraft | None:
+    return db.session.scalar(select(ItemDraft).where(ItemDraft.item_id == item.id))
+
+
+def save_draft(item: Item, source: str, actor: User, now: datetime, note: str = "") -> ItemDraft:
+    """Keep an unpublished edit (one per item): learners keep seeing the current revision.
+
+    A draft is kept even when it has problems (it is work in progress); publishing checks it.
+    """
+    source = source.replace("\r\n", "\n")
+    draft = get_draft(item) or ItemDraft(item_id=item.id)
+    draft.source, draft.note, draft.base_revision = source, note.strip()[:300], item.revision
+    draft.author_id, draft.updated_at = actor.id, now
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def discard_draft(item: Item) -> bool:
+    """Delete the item's draft; False when there was none."""
+    draft = get_draft(item)
+    if draft is None:
+        return False
+    db.session.delete(draft)
+    db.session.commit()
+    return True
+
+
+def publish_source(item: Item, source: str, actor: User, now: datetime,
+                   note: str = "") -> ItemRevision | None:
+    """Publish edited text as the revision learners see, and drop the item's draft (one
+    transaction). SourceProblems, and nothing changes, when `courses check` would refuse it."""
+    source = source.replace("\r\n", "\n")
+    if content_hash(source) != item.content_hash:
+        checked_item_source(item, source)  # refuse before touching the draft
+    draft = get_draft(item)
+    if draft is not None:
+        db.session.delete(draft)
+    try:
+        rev = save_item_source(item, source, actor, now, note=note)
+    except DomainError:
+        db.session.rollback()
+        raise
+    if rev is None:
+        db.session.commit()  # the text is the current one: only the draft goes
+    return rev
+
+
+def draft_preview(item: Item, draft: ItemDraft) -> tuple[str, list[tuple[int, str]]]:
+    """The draft's Markdown body as learners would read it once published, and its problems."""
+    parsed, problems = parser.parse_item_text(
+        draft.source, source_path=item.source_path, slug=item.slug,
+        known_categories=None, course_files=course_files(item.course))
+    body = parsed.body if parsed is not None else draft.source
+    return body, [(p.line, p.message) for p in problems]
 
 
 def item_history(item: Item) -> list[ItemRevision]:
@@ -668,8 +741,9 @@ def revision_diff(item: Item, number: int) -> list[tuple[str, str]]:
                                  fromfile=f"revision {number - 1}", tofile=f"revision {number}",
                                  lineterm="")
     out = []
-    for line in lines:
-        kind = ("meta" if line.startswith(("---", "+++", "@@")) else
+    for number, line in enumerate(lines):
+        # Only the two file lines open a unified diff: a removed `---` line reads "----".
+        kind = ("meta" if number < 2 or line.startswith("@@") else
                 "add" if line.startswith("+") else "del" if line.startswith("-") else "same")
         out.append((kind, line))
     return out

@@ -38,6 +38,7 @@ GRACE = timedelta(seconds=30)
 HONOUR_STATEMENT = (
     "I will answer this exam on my own, without help from another person, a generative AI tool "
     "or course materials, and I will not copy, record or share its questions.")
+RETIRED = "This quiz has been retired: it is no longer part of the course."
 DEFAULT_SETTINGS = {"passing_score": 70, "attempts": 0, "cooldown_hours": 0, "time_limit": None,
                     "shuffle": False, "draw": None, "blueprint": None, "grading": "highest",
                     "review": "after_submit", "exam": False}
@@ -102,6 +103,21 @@ def sync_quiz(item: Item, parsed_quiz, now: datetime) -> Quiz:
 def _on_item_synced(item: Item, parsed=None, now=None, **_):
     if item.kind == "quiz" and parsed is not None and parsed.quiz is not None:
         sync_quiz(item, parsed.quiz, now)
+    set_retired(item, now)
+
+
+def set_retired(item: Item, now: datetime) -> None:
+    """Retire the item's quiz when the item is no longer a quiz (its `type` changed), bring it
+    back when it is one again (caller's transaction). Attempts are kept either way."""
+    if item.id is None:
+        return
+    quiz = db.session.scalar(select(Quiz).where(Quiz.item_id == item.id))
+    if quiz is None:
+        return
+    if item.kind != "quiz" and quiz.retired_at is None:
+        quiz.retired_at = now
+    elif item.kind == "quiz" and quiz.retired_at is not None:
+        quiz.retired_at = None
 
 
 item_synced.connect(_on_item_synced)
@@ -208,6 +224,8 @@ def start_attempt(quiz: Quiz, user, enrolment: Enrolment | None, now: datetime, 
     """Start (or resume) an attempt: draws the questions and fixes their order for good."""
     if enrolment is None:
         raise PermissionDenied("Enrol in the course to take its quizzes.")
+    if quiz.retired_at is not None:
+        raise ValidationError(RETIRED)
     state = learner_state(quiz, user, now)
     if state.open_attempt is not None:
         return state.open_attempt

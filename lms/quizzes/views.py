@@ -74,11 +74,14 @@ def _quiz_or_404(quiz_id: int):
 
 def _attempt_or_error(attempt_id: int) -> Attempt:
     try:
-        return services.get_attempt_for(current_user, attempt_id, clock.now())
+        att = services.get_attempt_for(current_user, attempt_id, clock.now())
     except NotFound:
         abort(404)
     except PermissionDenied:
         abort(403)
+    if att.status == "open" and att.quiz.retired_at is not None:
+        abort(403, services.RETIRED)  # a retired quiz cannot be continued either
+    return att
 
 
 def _item_url(quiz) -> str:

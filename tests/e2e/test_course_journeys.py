@@ -243,7 +243,7 @@ def test_instructor_edits_with_live_preview_then_restores_a_revision(page: Page,
     expect(preview.locator("em")).to_have_text("browser")
 
     page.get_by_label("What changed (optional)").fill("Added a heading")
-    page.get_by_role("button", name="Save as new revision").click()
+    page.get_by_role("button", name="Publish").click()
     expect(jh.flash(page)).to_contain_text("Saved as revision 2.")
 
     page.goto(lesson)
