@@ -306,7 +306,8 @@ class TimeUp(ValidationError):
     pass
 
 
-def save_answers(attempt: Attempt, answers: dict, now: datetime) -> list[str]:
+def save_answers(attempt: Attempt, answers: dict, now: datetime,
+                 flags: set[str] | None = None) -> list[str]:
     """Save responses keyed by question key; returns the keys saved.
 
     Refuses keys not drawn in this attempt; refuses everything after the time limit plus
@@ -322,6 +323,7 @@ def save_answers(attempt: Attempt, answers: dict, now: datetime) -> list[str]:
         raise TimeUp("Time is up: answers sent after the time limit were not counted.")
     try:
         saved = _apply_answers(attempt, answers, now)
+        _apply_flags(attempt, flags)
     except ValidationError:
         db.session.rollback()  # release the row lock; nothing was saved
         raise
@@ -343,6 +345,33 @@ def _apply_answers(attempt: Attempt, answers: dict, now: datetime) -> list[str]:
             aq.answered_at = now
         saved.append(key)
     return saved
+
+
+def _apply_flags(attempt: Attempt, flags: set[str] | None) -> None:
+    """Mark exactly the questions keyed in `flags` for review (None: leave flags alone)."""
+    if flags is None:
+        return
+    keys = {aq.version.data["key"] for aq in attempt.questions}
+    if not flags <= keys:
+        raise ValidationError("Flags were sent for questions that are not part of this "
+                              "attempt; nothing was saved.")
+    for aq in attempt.questions:
+        aq.flagged = aq.version.data["key"] in flags
+
+
+@dataclass
+class SummaryRow:
+    position: int
+    key: str
+    answered: bool
+    flagged: bool
+
+
+def submission_summary(attempt: Attempt) -> list[SummaryRow]:
+    """Before the final submission: each question answered or not, and flagged or not."""
+    return [SummaryRow(aq.position, aq.version.data["key"],
+                       grading.is_answered(aq.version.data, aq.response), bool(aq.flagged))
+            for aq in attempt.questions]
 
 
 def submit_attempt(attempt: Attempt, answers: dict | None, now: datetime, *,
@@ -409,6 +438,8 @@ def public_questions(attempt: Attempt) -> list[dict]:
         q = draw.public_question(aq.version.data, aq.option_order)
         q["position"] = aq.position
         q["response"] = aq.response
+        q["flagged"] = bool(aq.flagged)
+        q["answered"] = grading.is_answered(aq.version.data, aq.response)
         out.append(q)
     return out
 
