@@ -480,11 +480,13 @@ def can_manage(user, quiz: Quiz) -> bool:
 
 
 def grant_accommodation(quiz: Quiz, learner, kind: str, amount: int, actor, now: datetime,
-                        note: str = "") -> Accommodation:
+                        note: str = "", *, max_minutes: int = 240,
+                        max_attempts: int = 5) -> Accommodation:
+    """Grant extra minutes or attempts; one learner's grants for one quiz together stay within
+    max_minutes / max_attempts (QUIZ_MAX_EXTRA_MINUTES / QUIZ_MAX_EXTRA_ATTEMPTS)."""
     if kind not in ("extra_attempt", "extra_time"):
         raise ValidationError("Choose extra attempts or extra time.")
-    if not isinstance(amount, int) or not 0 < amount <= (10 if kind == "extra_attempt" else 600):
-        raise ValidationError("Give 1–10 extra attempts or 1–600 extra minutes.")
+    _check_accommodation(quiz, learner, kind, amount, max_minutes, max_attempts)
     enrolled = db.session.scalar(select(Enrolment.id).where(
         Enrolment.user_id == learner.id, Enrolment.course_id == quiz.item.course_id))
     if enrolled is None:
@@ -504,6 +506,23 @@ def grant_accommodation(quiz: Quiz, learner, kind: str, amount: int, actor, now:
         open_attempt.deadline_at = open_attempt.deadline_at + timedelta(minutes=amount)
     db.session.commit()
     return grant
+
+
+def _check_accommodation(quiz: Quiz, learner, kind: str, amount: int, max_minutes: int,
+                         max_attempts: int) -> None:
+    """Refuse extra time on an untimed quiz, and grants beyond the configured caps."""
+    if kind == "extra_time" and not quiz.settings.get("time_limit"):
+        raise ValidationError("This quiz has no time limit, so extra time would change "
+                              "nothing: grant extra attempts instead, or none.")
+    cap, unit = (max_minutes, "extra minutes") if kind == "extra_time" else \
+        (max_attempts, "extra attempts")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+        raise ValidationError(f"Give a whole number of {unit}, at least 1.")
+    already = _accommodation_total(quiz, learner.id, kind)
+    if already + amount > cap:
+        raise ValidationError(
+            f"At most {cap} {unit} per learner and quiz: {learner.name} already has {already}, "
+            f"so at most {max(0, cap - already)} more can be granted.")
 
 
 def accommodations(quiz: Quiz) -> list[Accommodation]:

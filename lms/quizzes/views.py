@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -302,8 +303,11 @@ def accommodate(quiz_id: int):
             flash(f"No account for {form.learner.data}.", "error")
         else:
             try:
-                services.grant_accommodation(quiz, learner, form.kind.data, form.amount.data,
-                                             current_user, clock.now(), form.note.data or "")
+                services.grant_accommodation(
+                    quiz, learner, form.kind.data, form.amount.data, current_user, clock.now(),
+                    form.note.data or "",
+                    max_minutes=current_app.config["QUIZ_MAX_EXTRA_MINUTES"],
+                    max_attempts=current_app.config["QUIZ_MAX_EXTRA_ATTEMPTS"])
             except DomainError as err:
                 flash(str(err), "error")
             else:
