@@ -7,13 +7,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
 
 from lms.quizzes.grading import MAX_NUMERIC_ANSWER, parse_number
+from lms.validators import MaxLength
 
 MAX_TEXT = 500
 
@@ -24,11 +24,11 @@ class StartForm(FlaskForm):
 
 
 class AccommodationForm(FlaskForm):
-    learner = StringField("Learner's e-mail address", validators=[DataRequired(), Length(max=254)])
+    learner = StringField("Learner's e-mail address", validators=[DataRequired(), MaxLength(254)])
     kind = SelectField("Accommodation", choices=[SelectChoice("extra_time", "Extra time (minutes)"),
                                                  SelectChoice("extra_attempt", "Extra attempts")])
     amount = IntegerField("Amount", validators=[InputRequired(), NumberRange(min=1, max=600)])
-    note = StringField("Reason (kept on record)", validators=[Optional(), Length(max=300)])
+    note = StringField("Reason (kept on record)", validators=[Optional(), MaxLength(300)])
     submit = SubmitField("Grant")
 
 

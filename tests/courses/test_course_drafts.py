@@ -171,3 +171,16 @@ def test_changing_a_quiz_into_a_lesson_retires_the_quiz(app, tree, owner, make_u
     services.save_item_source(item("basics/check"), BARE_QUIZ_MD, owner, now + timedelta(hours=2))
     assert db.session.scalar(select(Quiz.retired_at).where(Quiz.id == quiz.id)) is None
     assert count(ItemRevision) >= 5
+
+
+def test_an_over_long_note_is_refused_with_a_message_not_cut(app, tree, owner, sign_in):
+    client = client_for(app, sign_in, owner)
+    page = text_of(client.get(f"{WELCOME}/edit"))
+    assert "maxlength" not in page  # a browser limit would cut pasted text without a word
+
+    response = client.post(f"{WELCOME}/edit", data={
+        "source": lesson("Welcome", "Changed."), "base_revision": "1", "note": "n" * 301})
+
+    page = text_of(response)
+    assert "At most 300 characters: this has 301. Shorten it; nothing was cut." in page
+    assert "Changed." in page and item("welcome").revision == 1
