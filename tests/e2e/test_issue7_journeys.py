@@ -52,20 +52,6 @@ def learner7(course7, make_user, now):
     return user
 
 
-@pytest.fixture
-def live_clock(live_server):
-    config = live_server.app.config
-    missing = object()
-    saved = config.get("FROZEN_NOW", missing)
-    try:
-        yield config
-    finally:
-        if saved is missing:
-            config.pop("FROZEN_NOW", None)
-        else:
-            config["FROZEN_NOW"] = saved
-
-
 def test_the_summary_before_submitting_lists_a_flagged_question(page: Page, learner7,
                                                                 browser_sign_in):
     browser_sign_in(page, learner7.email, jh.PASSWORD)

@@ -121,21 +121,6 @@ def learner(quiz_course, make_user, now):
     return user
 
 
-@pytest.fixture
-def live_clock(live_server):
-    """The live server's config, for FROZEN_NOW; the previous value is restored afterwards."""
-    config = live_server.app.config
-    missing = object()
-    saved = config.get("FROZEN_NOW", missing)
-    try:
-        yield config
-    finally:
-        if saved is missing:
-            config.pop("FROZEN_NOW", None)
-        else:
-            config["FROZEN_NOW"] = saved
-
-
 def reviewed(page: Page, stem: str):
     """The review of the question whose stem contains `stem`."""
     return page.locator("article.review-question").filter(has_text=stem)
