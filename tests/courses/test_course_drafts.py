@@ -152,9 +152,18 @@ def test_changing_a_quiz_into_a_lesson_retires_the_quiz(app, tree, owner, make_u
     attempt = quizzes.start_attempt(quiz, learner, services.get_enrolment(learner, check.course),
                                     now)
     quizzes.submit_attempt(attempt, None, now)
+    midway = make_user()
+    services.enrol(midway, check.course, now)
+    open_attempt = quizzes.start_attempt(quiz, midway,
+                                         services.get_enrolment(midway, check.course), now)
 
     services.save_item_source(item("basics/check"), lesson("Basics", "Now a reading."), owner,
                               now + timedelta(hours=1))
+
+    # an attempt in progress cannot be continued either
+    app.config["FROZEN_NOW"] = now + timedelta(hours=1)
+    continuing = client_for(app, sign_in, midway).get(f"/quiz/attempts/{open_attempt.id}")
+    assert continuing.status_code == 403 and "retired" in text_of(continuing)
 
     quiz = db.session.scalar(select(Quiz).where(Quiz.id == quiz.id))
     assert quiz.retired_at is not None
