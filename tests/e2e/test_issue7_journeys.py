@@ -32,6 +32,7 @@ def course7(app, tmp_path, now):
         "03-long-timed.md": jh.quiz_md("Long timed check", choice_questions(
             12, stem="Question {k}: read this long stem carefully before you answer it?"),
             time_limit=30),
+        "04-numeric.md": jh.quiz_md("Numbers", "## How many Commitments? {id=n}\n= 5\n"),
     }, instructors=(AUTHOR,))
     jh.write_course(root, "JC-N7", "Next steps", {
         "01-next.md": jh.lesson_md("Next", "After the foundations."),
@@ -194,3 +195,28 @@ def test_enrol_is_disabled_with_its_reason(page: Page, course7, make_user, brows
     page.get_by_role("link", name="Foundations first").last.click()
     page.get_by_role("button", name="Enrol in this course").click()
     expect(jh.flash(page)).to_contain_text("You are enrolled in Foundations first.")
+
+
+def test_a_numeric_answer_in_words_is_flagged_before_saving(page: Page, learner7,
+                                                            browser_sign_in):
+    browser_sign_in(page, learner7.email, jh.PASSWORD)
+    page.goto(jh.item_url(CODE, "numeric"))
+    page.get_by_role("button", name="Start the quiz").click()
+    field = page.get_by_label("Your answer (a number)")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+
+    field.fill("twenty-two")
+
+    help_text = page.locator("#q-n-help")
+    expect(help_text).to_have_text("“twenty-two” is not a number: write it in digits, e.g. 22.")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    page.wait_for_timeout(1200)  # past the autosave delay: nothing was sent
+    assert posts == []
+    page.get_by_role("button", name="Submit quiz…").click()
+    expect(page.locator("#save-status")).to_contain_text("Correct the answers marked in red")
+    expect(page).to_have_url(re.compile(r"/quiz/attempts/\d+$"))
+
+    jh.answer_and_wait_for_save(page, lambda: field.fill("5"))
+    expect(help_text).to_have_text("Digits only, e.g. 22, -3 or 2.5 (a decimal comma is fine).")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
