@@ -94,6 +94,9 @@ class Config:
         self.RESET_TOKEN_MAX_AGE = 60 * 60
         self.SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute")
         self.ACCOUNT_RATE_LIMIT = os.environ.get("ACCOUNT_RATE_LIMIT", "5 per minute")
+        # Caps on what one learner may be granted for one quiz, all grants together.
+        self.QUIZ_MAX_EXTRA_MINUTES = int(os.environ.get("QUIZ_MAX_EXTRA_MINUTES", "240"))
+        self.QUIZ_MAX_EXTRA_ATTEMPTS = int(os.environ.get("QUIZ_MAX_EXTRA_ATTEMPTS", "5"))
 
 
 class TestConfig(Config):

@@ -18,7 +18,7 @@ LMS = Path(__file__).resolve().parents[1] / "lms"
 LAYERS: list[set[str]] = [
     # shared infrastructure: no feature knowledge
     {"clock", "config", "dbtypes", "errors", "extensions", "markdown", "authoring", "mail", "text",
-     "storage", "tasks"},
+     "storage", "tasks", "validators"},
     {"auth"},
     {"programme", "cohorts"},
     {"courses"},
