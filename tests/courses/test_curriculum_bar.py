@@ -30,7 +30,7 @@ def courses() -> tuple[ParsedCourse, ...]:
 def exam():
     """The AP exam quiz named by program.yml (JC-AP, ap-exam)."""
     course = next(c for c in courses() if c.code == "JC-AP")
-    return course.item("ap-exam").quiz
+    return course.item("ap-exam").content
 
 
 def domain(question: dict) -> list[str]:
@@ -137,9 +137,9 @@ def test_no_exam_stem_repeats_a_practice_or_module_quiz_stem():
     stems = [norm(q["stem"]) for q in exam().questions]
     for course in courses():
         for item in course.items:
-            if item.quiz is None or item.slug == "ap-exam" and course.code == "JC-AP":
+            if item.kind != "quiz" or item.slug == "ap-exam" and course.code == "JC-AP":
                 continue
-            for q in item.quiz.questions:
+            for q in item.content.questions:
                 other = norm(q["stem"])
                 for stem in stems:
                     ratio = difflib.SequenceMatcher(None, stem, other).ratio()
