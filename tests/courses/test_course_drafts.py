@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lms.courses import parser, services
 from lms.courses.models import ItemDraft, ItemRevision
-from lms.errors import ValidationError
+from lms.errors import Conflict, ValidationError
 from lms.extensions import db
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Quiz
@@ -193,3 +193,17 @@ def test_an_over_long_note_is_refused_with_a_message_not_cut(app, tree, owner, s
     page = text_of(response)
     assert "At most 300 characters: this has 301. Shorten it; nothing was cut." in page
     assert "Changed." in page and item("welcome").revision == 1
+
+
+def test_a_stale_draft_or_publish_is_a_conflict_and_changes_nothing(app, tree, owner, now):
+    """Drafts and publishing share save_item_source's edit-conflict check (base_revision)."""
+    services.save_item_source(item("welcome"), lesson("Welcome", "Someone else's."), owner, now)
+    assert item("welcome").revision == 2
+    with pytest.raises(Conflict):
+        services.save_draft(item("welcome"), lesson("Welcome", "Mine."), owner, now,
+                            base_revision=1)
+    with pytest.raises(Conflict):
+        services.publish_source(item("welcome"), lesson("Welcome", "Mine."), owner, now,
+                                base_revision=1)
+    assert count(ItemDraft) == 0 and item("welcome").revision == 2
+    assert "Someone else's." in item("welcome").source

@@ -242,6 +242,23 @@ def test_tags_are_grouped_by_meaning_in_the_programmes_order():
     assert [t.tag for t in groups[3].tags] == ["history", "zoning"]
 
 
+def test_an_exams_candidate_sees_the_domains_only():
+    """Issue 15: the exam's breakdown is by domain only; instructors see every group."""
+    stats = {"percent": 50.0, "earned": 1, "possible": 2}
+    per_tag = {t: stats for t in ("domain-equity", "level-recall", "domain-conduct",
+                                  "level-analysis", "zoning")}
+    everything = tags.group_tags(per_tag)
+    assert [g.name for g in everything] == ["Domains", "Cognitive levels", "Other"]
+    assert [t.label for t in everything[1].tags] == ["Analysis", "Recall"]
+    shown = tags.candidate_groups(per_tag, exam=True)
+    assert [g.name for g in shown] == ["Domains"]
+    assert [t.label for t in shown[0].tags] == ["Conduct", "Equity"]
+    # A quiz that is not an exam, or an exam without domain tags, keeps every group.
+    assert tags.candidate_groups(per_tag, exam=False) == everything
+    no_domains = {"level-recall": stats, "zoning": stats}
+    assert tags.candidate_groups(no_domains, exam=True) == tags.group_tags(no_domains)
+
+
 @given(st.dictionaries(st.from_regex(r"[a-z][a-z-]{0,20}", fullmatch=True),
                        st.just({"percent": 1.0}), max_size=15))
 def test_every_tag_appears_once_and_other_comes_last(per_tag):
@@ -277,6 +294,25 @@ def test_the_result_page(app, tmp_path, now, learner_in):
     assert '<table class="answer-table">' in review and "Your matches" in review
     assert "One → " not in review  # no semicolon list any more
     assert "Learner&#39;s" not in page
+
+
+def test_the_exam_result_shows_the_breakdown_by_domain_only(app, tmp_path, now, learner_in):
+    body = ("## Equity {id=e points=1 tags=domain-equity,level-recall}\n- (x) A\n- ( ) B\n\n"
+            "## Conduct {id=c points=1 tags=domain-conduct,level-analysis}\n- (x) A\n- ( ) B\n")
+    quiz = install(tmp_path, now, quiz_md(body, exam=True))
+    browser, learner = learner_in(quiz)
+    assert start(browser, quiz, honour="y").status_code == 302
+    attempt = latest_attempt(quiz, learner)
+    html = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
+    browser.post(f"/quiz/attempts/{attempt.id}/submit",
+                 data=fields_for(html, attempt, right={"e"}))
+
+    page = browser.get(f"/quiz/attempts/{attempt.id}").get_data(as_text=True)
+    breakdown = page.split('id="tag-breakdown"', 1)[1].split("</table>", 1)[0]
+    assert "Breakdown by content domain" in breakdown
+    assert "Equity" in breakdown and "Conduct" in breakdown
+    assert "Recall" not in breakdown and "Analysis" not in breakdown
+    assert "Other" not in breakdown and "Cognitive levels" not in breakdown
 
 
 def test_points_of_a_partly_right_question_show_one_decimal(app, tmp_path, now, learner_in):
