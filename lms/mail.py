@@ -25,10 +25,12 @@ import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
+from typing import Any, cast
 
 from celery import shared_task
 from flask import current_app, url_for
 from sqlalchemy import Index, String, Text, event, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms import clock, tasks
@@ -133,15 +135,18 @@ def send(message_id: int, now: datetime) -> str:
         current_app.logger.info("E-mail to %s: %s\n%s", msg.recipient, msg.subject, msg.body)
         return "logged"
     until = now + timedelta(seconds=claim_seconds())
-    claimed = db.session.execute(
+    claim = cast(CursorResult[Any], db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.delivered.is_(False),
                or_(OutboxMessage.sending_until.is_(None), OutboxMessage.sending_until < now))
-        .values(sending_until=until).execution_options(synchronize_session=False)).rowcount
+        .values(sending_until=until).execution_options(synchronize_session=False)))
+    claimed = claim.rowcount
     db.session.commit()
     if claimed != 1:
         return "busy"
     msg = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if msg is None:  # pragma: no cover - deleted between the claim and now
+        return "missing"
     try:
         _smtp_send(msg)
     except (OSError, smtplib.SMTPException) as err:

@@ -84,7 +84,7 @@ class Backend(Protocol):
     def presigned_url(self, key: str, filename: str, seconds: int) -> str | None: ...
 
 
-def human_size(n: int) -> str:
+def human_size(n: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:g} {unit}" if unit == "bytes" else f"{n:.1f} {unit}".replace(".0 ", " ")
