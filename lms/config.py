@@ -121,6 +121,9 @@ class Config:
                                                           "15 per 10 minutes")
         self.REGISTER_CREATE_RATE_LIMIT = os.environ.get("REGISTER_CREATE_RATE_LIMIT",
                                                          "5 per hour")
+        # Caps on what one learner may be granted for one quiz, all grants together.
+        self.QUIZ_MAX_EXTRA_MINUTES = int(os.environ.get("QUIZ_MAX_EXTRA_MINUTES", "240"))
+        self.QUIZ_MAX_EXTRA_ATTEMPTS = int(os.environ.get("QUIZ_MAX_EXTRA_ATTEMPTS", "5"))
 
 
 class TestConfig(Config):

@@ -216,6 +216,18 @@ def seed_learning(now: datetime) -> None:
     courses.enrol(priya, jcap, now - timedelta(days=3))
     quizzes.grant_accommodation(exam, priya, "extra_time", 30, instructor,
                                 now - timedelta(days=2), "Documented reading accommodation")
+    # Priya is part-way through the practice quiz: one answer saved, one question flagged.
+    practice = quizzes.quiz_for_item(next(i for i in _items(jcap) if i.slug == "practice-quiz"))
+    attempt = quizzes.start_attempt(practice, priya, courses.get_enrolment(priya, jcap),
+                                    now - timedelta(hours=2), rng_seed=7)
+    first, second = (aq.version.data for aq in attempt.questions[:2])
+    quizzes.save_answers(attempt, {first["key"]: simulated_response(first, True, rng)},
+                         now - timedelta(hours=2), flags={second["key"]})
+    # The instructor has an unpublished draft of JC-101's first lesson (learners see the old text).
+    orientation = _items(jc101)[0]
+    courses.save_draft(orientation, orientation.source.rstrip("\n") + "\n\n> **Draft:** a "
+                       "welcome video will open this lesson.\n", instructor,
+                       now - timedelta(hours=3), note="Plan a welcome video")
 
 
 # Two intakes of the programme, as cohorts staff can filter results by.

@@ -6,6 +6,7 @@ Pure Python (no database, no Flask), shared by every authoring parser.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,3 +130,25 @@ def split_front_matter(text: str) -> FrontMatter:
         issues.append((2, "front matter must be a map of key: value lines"))
         data = {}
     return FrontMatter(data, key_lines, body, end + 2, issues)
+
+
+#: A YAML front matter line (``key: value``) as this format writes them: a lower-case key.
+_FRONT_MATTER_LINE_RE = re.compile(r"^[a-z][a-z0-9_]*:(?:\s|$)")
+
+
+def unfenced_front_matter(text: str) -> list[tuple[int, str]]:
+    """Problems of a file whose front matter lost its opening ``---`` line.
+
+    Without it the YAML is read as Markdown: learners would see ``title: …`` as text, or as
+    a heading when the closing ``---`` is still there. A file that does not start with
+    ``---`` but whose first line is a ``key: value`` line is refused.
+    """
+    lines = text.removeprefix("\ufeff").split("\n")
+    first = next(((n, line) for n, line in enumerate(lines, start=1) if line.strip()), None)
+    if first is None or first[1].rstrip() == "---" or lines[0].rstrip() == "---":
+        return []
+    number, line = first
+    if not _FRONT_MATTER_LINE_RE.match(line):
+        return []
+    return [(number, "front matter must start with a '---' line (and end with one): "
+                     f"'{line.strip()[:60]}' would be shown to learners as text")]

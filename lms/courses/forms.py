@@ -1,15 +1,19 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
+
+from lms.validators import MaxLength
 
 
 class EditItemForm(FlaskForm):
-    source = TextAreaField("Markdown", validators=[DataRequired(), Length(max=500_000)],
+    source = TextAreaField("Markdown", validators=[DataRequired(), MaxLength(500_000)],
                            description="The whole file, front matter included. The preview "
                                        "uses the same renderer learners see.")
-    note = StringField("What changed (optional)", validators=[Optional(), Length(max=300)])
+    note = StringField("What changed (optional)", validators=[Optional(), MaxLength(300)])
     base_revision = HiddenField()
-    submit = SubmitField("Save as new revision")
+    submit = SubmitField("Publish", description="Save as a new revision learners see.")
+    save_draft = SubmitField("Save draft")
+    discard = SubmitField("Discard draft")
 
 
 class ActionForm(FlaskForm):

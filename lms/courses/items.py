@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from lms.authoring.frontmatter import FrontMatter, split_front_matter
+from lms.authoring.frontmatter import FrontMatter, split_front_matter, unfenced_front_matter
 from lms.authoring.markdown_scan import first_heading
 from lms.authoring.problems import Problem, Sink
 from lms.authoring.schema import Settings, Text, WholeNumber, validate
@@ -64,6 +64,7 @@ def build_item(text: str, path: Path, source_path: str, slug: str, module_slug: 
     """Parse an item's text; path is where problems point, course_dir enables link checks."""
     fm = split_front_matter(text)
     sink.extend(path, fm.issues)
+    sink.extend(path, unfenced_front_matter(text))
     if course_dir is not None:
         sink.extend(path, check_links(text, path, course_dir))
     kind = fm.meta.get("type", kinds.LESSON)

@@ -151,6 +151,25 @@ class ItemRevision(db.Model):
     author = relationship("User")
 
 
+class ItemDraft(db.Model):
+    """An item's unpublished browser edit: its course's instructors preview it, learners never
+    see it. Publishing makes it a revision; discarding deletes it. One draft per item."""
+
+    __tablename__ = "item_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"),
+                                         unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    base_revision: Mapped[int] = mapped_column(Integer)  # the revision the draft was made from
+    note: Mapped[str] = mapped_column(String(300), default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                  index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    author = relationship("User")
+
+
 class CourseAsset(db.Model):
     __tablename__ = "course_assets"
     __table_args__ = (UniqueConstraint("course_id", "path"),)

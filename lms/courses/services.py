@@ -30,6 +30,7 @@ from lms.courses.models import (
     CourseRevision,
     Enrolment,
     Item,
+    ItemDraft,
     ItemProgress,
     ItemRevision,
     Module,
@@ -666,30 +667,33 @@ def save_item_source(item: Item, source: str, actor: User, now: datetime, *,
 
     base_revision is the revision the author started from: when someone saved another since,
     Conflict is raised and nothing is saved. The text is checked with the same parser as
-    `courses check`; problems raise ValidationError listing `LINE: message` for each, and
-    nothing is saved. One commit, or a rollback and the error.
+    `courses check`; problems raise SourceProblems (a ValidationError) listing `LINE: message`
+    for each, and nothing is saved. One commit, or a rollback and the error.
     """
-    if base_revision is not None and base_revision != item.revision:
-        raise Conflict(f"Someone saved revision {item.revision} while you were editing. Your "
-                       "text is below; compare with the history before saving again.")
+    _check_base_revision(item, base_revision)
     try:
-        return _save_item_source(item, source, actor, now, origin, note)
+        rev = _save_item_source(item, source, actor, now, origin, note)
+        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    return rev
+
+
+def _check_base_revision(item: Item, base_revision: int | None) -> None:
+    """Conflict when someone saved a revision after the one the author started from."""
+    if base_revision is not None and base_revision != item.revision:
+        raise Conflict(f"Someone saved revision {item.revision} while you were editing. Your "
+                       "text is below; compare with the history before saving again.")
 
 
 def _save_item_source(item: Item, source: str, actor: User, now: datetime, origin: str,
                       note: str) -> ItemRevision | None:
+    """Stage a new revision of the item (no commit); None when the text is unchanged."""
     source = source.replace("\r\n", "\n")
     if content_hash(source) == item.content_hash:
         return None
-    parsed, problems = parser.parse_item_text(
-        source, source_path=item.source_path, slug=item.slug,
-        known_categories=None, course_files=course_files(item.course))
-    if problems:
-        raise ValidationError("The Markdown has problems; nothing was saved: "
-                              + "; ".join(f"line {p.line}: {p.message}" for p in problems))
+    parsed = checked_item_source(item, source)
     _apply_item_content(item, parsed, None, now, actor, origin, note)
     course = item.course
     course.revision += 1
@@ -699,9 +703,87 @@ def _save_item_source(item: Item, source: str, actor: User, now: datetime, origi
                                   summary=f"{item.slug}: {origin}"[:2000]))
     active = [i for i in course.items if i.active]
     course.estimated_minutes = sum(i.estimated_minutes for i in active)
-    db.session.commit()
+    db.session.flush()
     return db.session.scalar(select(ItemRevision).where(ItemRevision.item_id == item.id,
                                                         ItemRevision.number == item.revision))
+
+
+class SourceProblems(ValidationError):
+    """Edited Markdown that `courses check` would refuse; `problems` lists (line, message)."""
+
+    def __init__(self, problems: list[tuple[int, str]]):
+        self.problems = problems
+        super().__init__("The Markdown has problems; nothing was saved: "
+                         + "; ".join(f"line {line}: {message}" for line, message in problems))
+
+
+def checked_item_source(item: Item, source: str):
+    """Parse an item's edited text exactly as `courses check` does; SourceProblems if refused."""
+    parsed, problems = parser.parse_item_text(
+        source, source_path=item.source_path, slug=item.slug,
+        known_categories=None, course_files=course_files(item.course))
+    if problems or parsed is None:
+        raise SourceProblems([(p.line, p.message) for p in problems]
+                             or [(1, "the text could not be read")])
+    return parsed
+
+
+def get_draft(item: Item) -> ItemDraft | None:
+    return db.session.scalar(select(ItemDraft).where(ItemDraft.item_id == item.id))
+
+
+def save_draft(item: Item, source: str, actor: User, now: datetime, *, note: str = "",
+               base_revision: int | None = None) -> ItemDraft:
+    """Keep an unpublished edit (one per item): learners keep seeing the current revision.
+
+    A draft is kept even when it has problems (it is work in progress); publishing checks it.
+    Conflict (nothing saved) when someone published a revision after base_revision.
+    """
+    _check_base_revision(item, base_revision)
+    source = source.replace("\r\n", "\n")
+    draft = get_draft(item) or ItemDraft(item_id=item.id)
+    draft.source, draft.note, draft.base_revision = source, note.strip()[:300], item.revision
+    draft.author_id, draft.updated_at = actor.id, now
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def discard_draft(item: Item) -> bool:
+    """Delete the item's draft; False when there was none."""
+    draft = get_draft(item)
+    if draft is None:
+        return False
+    db.session.delete(draft)
+    db.session.commit()
+    return True
+
+
+def publish_source(item: Item, source: str, actor: User, now: datetime, *, note: str = "",
+                   base_revision: int | None = None) -> ItemRevision | None:
+    """Publish edited text as the revision learners see and drop the item's draft: one
+    transaction. Conflict when someone published after base_revision; SourceProblems when
+    `courses check` would refuse the text. Either way nothing changes (the draft stays)."""
+    _check_base_revision(item, base_revision)
+    try:
+        rev = _save_item_source(item, source, actor, now, "edit", note)
+        draft = get_draft(item)
+        if draft is not None:
+            db.session.delete(draft)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return rev
+
+
+def draft_preview(item: Item, draft: ItemDraft) -> tuple[str, list[tuple[int, str]]]:
+    """The draft's Markdown body as learners would read it once published, and its problems."""
+    parsed, problems = parser.parse_item_text(
+        draft.source, source_path=item.source_path, slug=item.slug,
+        known_categories=None, course_files=course_files(item.course))
+    body = parsed.body if parsed is not None else draft.source
+    return body, [(p.line, p.message) for p in problems]
 
 
 def item_history(item: Item) -> list[ItemRevision]:
@@ -727,8 +809,9 @@ def revision_diff(item: Item, number: int) -> list[tuple[str, str]]:
                                  fromfile=f"revision {number - 1}", tofile=f"revision {number}",
                                  lineterm="")
     out = []
-    for line in lines:
-        kind = ("meta" if line.startswith(("---", "+++", "@@")) else
+    for number, line in enumerate(lines):
+        # Only the two file lines open a unified diff: a removed `---` line reads "----".
+        kind = ("meta" if number < 2 or line.startswith("@@") else
                 "add" if line.startswith("+") else "del" if line.startswith("-") else "same")
         out.append((kind, line))
     return out

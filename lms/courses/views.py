@@ -210,27 +210,65 @@ def teaching():
 @_unless_an_item("edit")
 @role_required("instructor")
 def edit_item(code: str, slug: str):
+    """The editor: publish a revision, save or discard a draft (instructors preview drafts)."""
     course, it = _editable_or_403(code, slug)
-    form = EditItemForm(source=it.source, base_revision=str(it.revision))
+    draft = services.get_draft(it)
+    start = draft.source if draft is not None else it.source
+    form = EditItemForm(source=start, base_revision=str(it.revision),
+                        note=draft.note if draft is not None else "")
+    problems: list[tuple[int, str]] = []
     if form.validate_on_submit():
+        if form.discard.data:
+            flash("Draft discarded." if services.discard_draft(it) else "There is no draft.",
+                  "success")
+            return redirect(url_for("courses.edit_item", code=code, slug=slug))
         base = form.base_revision.data
+        base_revision = whole_number(base)
         try:
-            rev = services.save_item_source(
-                it, form.source.data, current_user, clock.now(), note=form.note.data or "",
-                base_revision=whole_number(base))
+            if form.save_draft.data:
+                services.save_draft(it, form.source.data, current_user, clock.now(),
+                                    note=form.note.data or "", base_revision=base_revision)
+                flash("Draft saved: learners still see revision "
+                      f"{it.revision} until you publish.", "success")
+                return redirect(url_for("courses.edit_item", code=code, slug=slug))
+            rev = services.publish_source(it, form.source.data, current_user, clock.now(),
+                                          note=form.note.data or "",
+                                          base_revision=base_revision)
         except Conflict as err:
             flash(str(err), "error")
             form.base_revision.data = str(it.revision)
+        except services.SourceProblems as err:
+            problems = err.problems
+            flash("The Markdown has problems; nothing was saved. Fix the lines listed "
+                  "beside the editor.", "error")
         except DomainError as err:
             flash(str(err), "error")
         else:
             flash("No changes to save." if rev is None else
-                  f"Saved as revision {rev.number}.", "info" if rev is None else "success")
+                  f"Saved as revision {rev.number}. Published: learners see it now.",
+                  "info" if rev is None else "success")
             return redirect(url_for("courses.edit_item", code=code, slug=slug))
     preview = render_document(form.source.data or "", link_base=asset_base(course),
                               doc_dir=posixpath.dirname(it.source_path), file=True)
     return render_template("courses/edit.html", course=course, item=it, form=form,
-                           preview=preview)
+                           preview=preview, problems=problems, draft=services.get_draft(it))
+
+
+@bp.route("/courses/<code>/items/<path:slug>/draft")
+@_unless_an_item("draft")
+@role_required("instructor")
+def draft(code: str, slug: str):
+    """The item's draft as learners will read it once published (its instructors only)."""
+    course, it = _editable_or_403(code, slug)
+    found = services.get_draft(it)
+    if found is None:
+        flash("This item has no draft.", "info")
+        return redirect(url_for("courses.edit_item", code=code, slug=slug))
+    body, problems = services.draft_preview(it, found)
+    doc = render_document(body, link_base=asset_base(course),
+                          doc_dir=posixpath.dirname(it.source_path))
+    return render_template("courses/draft.html", course=course, item=it, draft=found, doc=doc,
+                           problems=problems)
 
 
 @bp.route("/courses/<code>/preview", methods=["POST"])

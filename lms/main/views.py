@@ -22,7 +22,9 @@ def index():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    return render_template("main/dashboard.html", entries=courses.dashboard(current_user))
+    entries = courses.dashboard(current_user)
+    # "Welcome back" is for people who have been learning here before: they have enrolments.
+    return render_template("main/dashboard.html", entries=entries, returning=bool(entries))
 
 
 @bp.route("/healthz")

@@ -9,11 +9,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
+
+from lms.quizzes.grading import MAX_NUMERIC_ANSWER, parse_number
+from lms.validators import MaxLength
 
 MAX_TEXT = 500
 
@@ -24,11 +26,11 @@ class StartForm(FlaskForm):
 
 
 class AccommodationForm(FlaskForm):
-    learner = StringField("Learner's e-mail address", validators=[DataRequired(), Length(max=254)])
+    learner = StringField("Learner's e-mail address", validators=[DataRequired(), MaxLength(254)])
     kind = SelectField("Accommodation", choices=[SelectChoice("extra_time", "Extra time (minutes)"),
                                                  SelectChoice("extra_attempt", "Extra attempts")])
     amount = IntegerField("Amount", validators=[InputRequired(), NumberRange(min=1, max=600)])
-    note = StringField("Reason (kept on record)", validators=[Optional(), Length(max=300)])
+    note = StringField("Reason (kept on record)", validators=[Optional(), MaxLength(300)])
     submit = SubmitField("Grant")
 
 
@@ -68,7 +70,7 @@ def responses_from_form(questions: list[dict], form) -> dict:
         elif qtype == "multiple":
             out[key] = form.getlist(name)
         elif qtype in ("numeric", "text"):
-            out[key] = (form.get(name) or "")[:MAX_TEXT]
+            out[key] = form.get(name) or ""  # answer_problems refuses over-long answers
         elif qtype == "matching":
             out[key] = {left["id"]: form.get(f"{name}-{left['id']}") or ""
                         for left in q.get("lefts", [])}
@@ -103,7 +105,52 @@ def _ordering(q: dict, form, name: str) -> list[str] | None:
     ranks = []
     for item in q.get("items", []):
         raw = form.get(f"{name}-{item['id']}", "")
-        if not raw.isdigit():
-            return None  # not fully answered
+        if not (raw.isascii() and raw.isdigit()):
+            return None  # not fully answered (answer_problems refuses odd values)
         ranks.append((int(raw), item["id"]))
     return [item_id for _, item_id in sorted(ranks)]
+
+
+def flagged_keys(questions: list[dict], form) -> set[str] | None:
+    """Keys of the questions flagged for review (`flag-<key>` ticked); None when the post
+    carries no flag fields at all (a partial post leaves the flags alone)."""
+    if not any(f"present-{q['key']}" in form for q in questions):
+        return None
+    return {q["key"] for q in questions if form.get(f"flag-{q['key']}")}
+
+
+def answer_problems(questions: list[dict], form) -> list[str]:
+    """What is wrong with the posted answers, one message per field, question by question.
+
+    Inputs say what they accept: a numeric answer is written in digits (no words, no
+    superscripts or circled digits, at most MAX_NUMERIC_ANSWER characters); a short answer is
+    at most MAX_TEXT characters (refused, never cut); an ordering gives each item a different
+    position between 1 and the number of items. Empty fields are fine (not answered yet).
+    """
+    problems = []
+    for q in questions:
+        key, number = q["key"], q.get("position", "?")
+        if f"present-{key}" not in form:
+            continue
+        name = f"q-{key}"
+        raw = form.get(name) or ""
+        if q["type"] == "numeric" and raw.strip():
+            if len(raw.strip()) > MAX_NUMERIC_ANSWER or not raw.isascii() \
+                    or parse_number(raw) is None:
+                problems.append(f"Question {number}: “{raw.strip()[:40]}” is not a number. "
+                                "Write it in digits, e.g. 22, -3 or 2.5.")
+        elif q["type"] == "text" and len(raw) > MAX_TEXT:
+            problems.append(f"Question {number}: your answer is {len(raw)} characters long; "
+                            f"the limit is {MAX_TEXT}. Shorten it; nothing was cut.")
+        elif q["type"] == "ordering":
+            items = q.get("items", [])
+            raws = [form.get(f"{name}-{item['id']}", "") for item in items]
+            given = [r for r in raws if r != ""]
+            if any(not (r.isascii() and r.isdigit()) or not 1 <= int(r) <= len(items)
+                   for r in given):
+                problems.append(f"Question {number}: a position must be a whole number from "
+                                f"1 to {len(items)}.")
+            elif len(set(given)) != len(given):
+                problems.append(f"Question {number}: two items are at the same position; "
+                                "give each item its own position.")
+    return problems

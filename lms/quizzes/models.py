@@ -33,6 +33,9 @@ class Quiz(db.Model):
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     intro: Mapped[str] = mapped_column(Text, default="")
     exam: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the item stopped being a quiz (its `type` changed): no attempt can start, and
+    # the attempts already made stay readable by staff.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     item = relationship("Item")
     questions: Mapped[list[Question]] = relationship(back_populates="quiz",
@@ -131,6 +134,7 @@ class AttemptQuestion(db.Model):
     response: Mapped[object | None] = mapped_column(JSON)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     earned: Mapped[float | None] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     attempt: Mapped[Attempt] = relationship(back_populates="questions")
     version: Mapped[QuestionVersion] = relationship()

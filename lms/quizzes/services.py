@@ -43,6 +43,7 @@ GRACE = timedelta(seconds=30)
 HONOUR_STATEMENT = (
     "I will answer this exam on my own, without help from another person, a generative AI tool "
     "or course materials, and I will not copy, record or share its questions.")
+RETIRED = "This quiz has been retired: it is no longer part of the course."
 #: The settings a quiz keeps (its title lives on the item).
 DEFAULT_SETTINGS = {key: value for key, value in parser.DEFAULT_SETTINGS.items()
                     if key != "title"}
@@ -107,6 +108,21 @@ def sync_quiz(item: Item, parsed_quiz, now: datetime) -> Quiz:
 def _on_item_synced(item: Item, parsed=None, now=None, **_):
     if item.kind == "quiz" and parsed is not None and parsed.content is not None:
         sync_quiz(item, parsed.content, now)
+    set_retired(item, now)
+
+
+def set_retired(item: Item, now: datetime) -> None:
+    """Retire the item's quiz when the item is no longer a quiz (its `type` changed), bring it
+    back when it is one again (caller's transaction). Attempts are kept either way."""
+    if item.id is None:
+        return
+    quiz = db.session.scalar(select(Quiz).where(Quiz.item_id == item.id))
+    if quiz is None:
+        return
+    if item.kind != "quiz" and quiz.retired_at is None:
+        quiz.retired_at = now
+    elif item.kind == "quiz" and quiz.retired_at is not None:
+        quiz.retired_at = None
 
 
 item_synced.connect(_on_item_synced)
@@ -213,6 +229,8 @@ def start_attempt(quiz: Quiz, user, enrolment: Enrolment | None, now: datetime, 
     """Start (or resume) an attempt: draws the questions and fixes their order for good."""
     if enrolment is None:
         raise PermissionDenied("Enrol in the course to take its quizzes.")
+    if quiz.retired_at is not None:
+        raise ValidationError(RETIRED)
     closed = _close_expired_of(user, quiz, now)  # in this transaction: an open one past its time
     state = learner_state(quiz, user, now)
     if state.open_attempt is not None:
@@ -307,7 +325,8 @@ class TimeUp(ValidationError):
     pass
 
 
-def save_answers(attempt: Attempt, answers: dict, now: datetime) -> list[str]:
+def save_answers(attempt: Attempt, answers: dict, now: datetime,
+                 flags: set[str] | None = None) -> list[str]:
     """Save responses keyed by question key; returns the keys saved.
 
     Refuses keys not drawn in this attempt (nothing saved, rolled back); refuses everything
@@ -324,6 +343,7 @@ def save_answers(attempt: Attempt, answers: dict, now: datetime) -> list[str]:
         raise TimeUp("Time is up: answers sent after the time limit were not counted.")
     try:
         saved = _apply_answers(attempt, answers, now)
+        _apply_flags(attempt, flags)
     except ValidationError:
         db.session.rollback()  # release the row lock; nothing was saved
         raise
@@ -345,6 +365,33 @@ def _apply_answers(attempt: Attempt, answers: dict, now: datetime) -> list[str]:
             aq.answered_at = now
         saved.append(key)
     return saved
+
+
+def _apply_flags(attempt: Attempt, flags: set[str] | None) -> None:
+    """Mark exactly the questions keyed in `flags` for review (None: leave flags alone)."""
+    if flags is None:
+        return
+    keys = {aq.version.data["key"] for aq in attempt.questions}
+    if not flags <= keys:
+        raise ValidationError("Flags were sent for questions that are not part of this "
+                              "attempt; nothing was saved.")
+    for aq in attempt.questions:
+        aq.flagged = aq.version.data["key"] in flags
+
+
+@dataclass
+class SummaryRow:
+    position: int
+    key: str
+    answered: bool
+    flagged: bool
+
+
+def submission_summary(attempt: Attempt) -> list[SummaryRow]:
+    """Before the final submission: each question answered or not, and flagged or not."""
+    return [SummaryRow(aq.position, aq.version.data["key"],
+                       grading.is_answered(aq.version.data, aq.response), bool(aq.flagged))
+            for aq in attempt.questions]
 
 
 def submit_attempt(attempt: Attempt, answers: dict | None, now: datetime, *,
@@ -454,6 +501,8 @@ def public_questions(attempt: Attempt) -> list[dict]:
         q = draw.public_question(aq.version.data, aq.option_order)
         q["position"] = aq.position
         q["response"] = aq.response
+        q["flagged"] = bool(aq.flagged)
+        q["answered"] = grading.is_answered(aq.version.data, aq.response)
         out.append(q)
     return out
 
@@ -494,11 +543,13 @@ def can_manage(user, quiz: Quiz) -> bool:
 
 
 def grant_accommodation(quiz: Quiz, learner, kind: str, amount: int, actor, now: datetime,
-                        note: str = "") -> Accommodation:
+                        note: str = "", *, max_minutes: int = 240,
+                        max_attempts: int = 5) -> Accommodation:
+    """Grant extra minutes or attempts; one learner's grants for one quiz together stay within
+    max_minutes / max_attempts (QUIZ_MAX_EXTRA_MINUTES / QUIZ_MAX_EXTRA_ATTEMPTS)."""
     if kind not in ("extra_attempt", "extra_time"):
         raise ValidationError("Choose extra attempts or extra time.")
-    if not isinstance(amount, int) or not 0 < amount <= (10 if kind == "extra_attempt" else 600):
-        raise ValidationError("Give 1–10 extra attempts or 1–600 extra minutes.")
+    _check_accommodation(quiz, learner, kind, amount, max_minutes, max_attempts)
     enrolled = db.session.scalar(select(Enrolment.id).where(
         Enrolment.user_id == learner.id, Enrolment.course_id == quiz.item.course_id))
     if enrolled is None:
@@ -518,6 +569,23 @@ def grant_accommodation(quiz: Quiz, learner, kind: str, amount: int, actor, now:
         open_attempt.deadline_at = open_attempt.deadline_at + timedelta(minutes=amount)
     db.session.commit()
     return grant
+
+
+def _check_accommodation(quiz: Quiz, learner, kind: str, amount: int, max_minutes: int,
+                         max_attempts: int) -> None:
+    """Refuse extra time on an untimed quiz, and grants beyond the configured caps."""
+    if kind == "extra_time" and not quiz.settings.get("time_limit"):
+        raise ValidationError("This quiz has no time limit, so extra time would change "
+                              "nothing: grant extra attempts instead, or none.")
+    cap, unit = (max_minutes, "extra minutes") if kind == "extra_time" else \
+        (max_attempts, "extra attempts")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+        raise ValidationError(f"Give a whole number of {unit}, at least 1.")
+    already = _accommodation_total(quiz, learner.id, kind)
+    if already + amount > cap:
+        raise ValidationError(
+            f"At most {cap} {unit} per learner and quiz: {learner.name} already has {already}, "
+            f"so at most {max(0, cap - already)} more can be granted.")
 
 
 def accommodations(quiz: Quiz) -> list[Accommodation]:

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -24,17 +25,30 @@ from lms.auth.access import login_required, role_required
 from lms.cohorts import services as cohorts
 from lms.courses import services as courses
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from lms.quizzes import analysis, services
+from lms.quizzes import analysis, services, tags
 from lms.quizzes.forms import (
+    MAX_TEXT,
     AccommodationForm,
     ResultsFilterForm,
     StartForm,
+    answer_problems,
+    flagged_keys,
     responses_from_form,
     stray_fields,
 )
 from lms.quizzes.models import Attempt
 
 bp = Blueprint("quizzes", __name__, template_folder="templates", url_prefix="/quiz")
+
+#: Quizzes with at least this many questions get a question navigator on the attempt page.
+NAVIGATOR_FROM = 8
+
+
+@bp.app_template_filter("points")
+def points_filter(value) -> str:
+    """Points to at most one decimal place: 2, 1.5, 0.3 (never 0.333333)."""
+    text = f"{float(value or 0):.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 # ---------------------------------------------------------------- the quiz item page
@@ -74,11 +88,14 @@ def _quiz_or_404(quiz_id: int):
 
 def _attempt_or_error(attempt_id: int) -> Attempt:
     try:
-        return services.get_attempt_for(current_user, attempt_id, clock.now())
+        att = services.get_attempt_for(current_user, attempt_id, clock.now())
     except NotFound:
         abort(404)
     except PermissionDenied:
         abort(403)
+    if att.status == "open" and att.quiz.retired_at is not None:
+        abort(403, services.RETIRED)  # a retired quiz cannot be continued either
+    return att
 
 
 def _item_url(quiz) -> str:
@@ -114,16 +131,16 @@ def attempt(attempt_id: int):
     if att.status == "submitted":
         state = services.learner_state(quiz, current_user, clock.now())
         show = services.shows_answers(att, state)
+        _, next_item = courses.neighbours(quiz.item.course, quiz.item)
         return render_template("quizzes/result.html", attempt=att, quiz=quiz, state=state,
                                show_answers=show, review=services.review(att, show_answers=show),
-                               item_url=_item_url(quiz))
-    now = clock.now()
-    remaining = None
-    if att.deadline_at is not None:
-        remaining = max(0, int((att.deadline_at - now).total_seconds()))
+                               item_url=_item_url(quiz), next_item=next_item,
+                               tag_groups=tags.candidate_groups(att.per_tag or {},
+                                                                exam=bool(quiz.exam)))
     return render_template("quizzes/attempt.html", attempt=att, quiz=quiz,
-                           questions=services.public_questions(att), remaining=remaining,
-                           item_url=_item_url(quiz))
+                           questions=services.public_questions(att), remaining=_remaining(att),
+                           allowed=_allowed_minutes(att), item_url=_item_url(quiz),
+                           navigator_from=NAVIGATOR_FROM, max_text=MAX_TEXT)
 
 
 def _form_answers(att: Attempt) -> dict:
@@ -132,7 +149,14 @@ def _form_answers(att: Attempt) -> dict:
     if stray_fields(questions, request.form):
         raise ValidationError("Answers were sent for questions that are not part of this "
                               "attempt; nothing was saved.")
+    problems = answer_problems(questions, request.form)
+    if problems:
+        raise ValidationError("Nothing was saved. " + " ".join(problems))
     return responses_from_form(questions, request.form)
+
+
+def _form_flags(att: Attempt) -> set[str] | None:
+    return flagged_keys(services.public_questions(att), request.form)
 
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
@@ -142,7 +166,8 @@ def save(attempt_id: int):
     att = _attempt_or_error(attempt_id)
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
-        saved = services.save_answers(att, _form_answers(att), clock.now())
+        saved = services.save_answers(att, _form_answers(att), clock.now(),
+                                      flags=_form_flags(att))
     except services.TimeUp as err:
         if wants_json:
             return jsonify({"error": str(err), "submitted": True,
@@ -162,8 +187,38 @@ def save(attempt_id: int):
         return redirect(url_for("quizzes.attempt", attempt_id=att.id))
     if wants_json:
         return jsonify({"saved": len(saved), "at": clock.now().isoformat()})
+    if request.args.get("then") == "summary":
+        return redirect(url_for("quizzes.summary", attempt_id=att.id))
     flash("Your answers are saved.", "success")
     return redirect(url_for("quizzes.attempt", attempt_id=att.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/summary")
+@login_required
+def summary(attempt_id: int):
+    """Before the final submission: answered, unanswered and flagged questions; confirm."""
+    att = _attempt_or_error(attempt_id)
+    if att.status != "open":
+        return redirect(url_for("quizzes.attempt", attempt_id=att.id))
+    return render_template("quizzes/summary.html", attempt=att, quiz=att.quiz,
+                           rows=services.submission_summary(att),
+                           remaining=_remaining(att), item_url=_item_url(att.quiz))
+
+
+def _remaining(att: Attempt) -> int | None:
+    """Seconds left on an open timed attempt (None when untimed)."""
+    if att.deadline_at is None:
+        return None
+    return max(0, int((att.deadline_at - clock.now()).total_seconds()))
+
+
+def _allowed_minutes(att: Attempt) -> tuple[int, int] | None:
+    """(the quiz's time limit, this learner's extra minutes) of a timed attempt."""
+    if att.deadline_at is None or not att.settings.get("time_limit"):
+        return None
+    base = int(att.settings["time_limit"])
+    total = round((att.deadline_at - att.started_at).total_seconds() / 60)
+    return base, max(0, total - base)
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
@@ -239,7 +294,8 @@ def attempt_detail(quiz_id: int, attempt_id: int):
         abort(404)
     return render_template("quizzes/attempt_detail.html", quiz=quiz, attempt=att,
                            review=services.review(att, show_answers=True)
-                           if att.status == "submitted" else [], item_url=_item_url(quiz))
+                           if att.status == "submitted" else [], item_url=_item_url(quiz),
+                           tag_groups=tags.group_tags(att.per_tag or {}))
 
 
 @bp.route("/<int:quiz_id>/accommodations", methods=["POST"])
@@ -253,8 +309,11 @@ def accommodate(quiz_id: int):
             flash(f"No account for {form.learner.data}.", "error")
         else:
             try:
-                services.grant_accommodation(quiz, learner, form.kind.data, form.amount.data,
-                                             current_user, clock.now(), form.note.data or "")
+                services.grant_accommodation(
+                    quiz, learner, form.kind.data, form.amount.data, current_user, clock.now(),
+                    form.note.data or "",
+                    max_minutes=current_app.config["QUIZ_MAX_EXTRA_MINUTES"],
+                    max_attempts=current_app.config["QUIZ_MAX_EXTRA_ATTEMPTS"])
             except DomainError as err:
                 flash(str(err), "error")
             else:

@@ -113,3 +113,18 @@ def browser_sign_in() -> Callable:
         expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
 
     return do
+
+
+@pytest.fixture
+def live_clock(live_server):
+    """The live server's config, for FROZEN_NOW; the previous value is restored afterwards."""
+    config = live_server.app.config
+    missing = object()
+    saved = config.get("FROZEN_NOW", missing)
+    try:
+        yield config
+    finally:
+        if saved is missing:
+            config.pop("FROZEN_NOW", None)
+        else:
+            config["FROZEN_NOW"] = saved

@@ -141,3 +141,10 @@ def horizontal_overflow(page: Page) -> int:
 def page_heading(page: Page) -> Locator:
     """The page's own `<h1>` (a course overview written with `# Title` adds a second one)."""
     return page.get_by_role("main").get_by_role("heading", level=1).first
+
+
+def submit_for_good(page: Page, what: str = "quiz") -> None:
+    """Submit an attempt: "Submit quiz…" opens the summary, whose button submits for good."""
+    page.get_by_role("button", name=f"Submit {what}…").click()
+    expect(page.get_by_role("heading", level=1, name="Check before you submit")).to_be_visible()
+    page.get_by_role("button", name=f"Submit {what} now (final)").click()

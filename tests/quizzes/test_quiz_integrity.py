@@ -518,8 +518,20 @@ def test_forged_values_are_stored_as_sent_and_score_nothing(app, tmp_path, now, 
                 else "x" * 5000
     url = f"/quiz/attempts/{attempt.id}"
     r = browser.post(f"{url}/answers", data=forged, headers={"Accept": "application/json"})
+    # Over-long text, words for a number and two items at one position are refused whole,
+    # never cut or guessed (issue 7): nothing is stored.
+    assert r.status_code == 422 and "nothing was cut" in r.get_json()["error"]
+    assert all(aq.response is None for aq in latest_attempt(quiz, learner).questions)
+    for aq in attempt.questions:
+        q = aq.version.data
+        if q["type"] == "ordering":
+            n = len(q["items"])  # distinct positions, in reverse: wrong
+            forged.update({f"q-ord-{i['id']}": str(n - k) for k, i in enumerate(q["items"])})
+        elif q["type"] in ("text", "numeric"):
+            forged[f"q-{q['key']}"] = "x" * 500 if q["type"] == "text" else "-99999"
+    r = browser.post(f"{url}/answers", data=forged, headers={"Accept": "application/json"})
     assert r.status_code == 200
-    assert latest_attempt(quiz, learner).questions[3].response == "x" * 500  # capped
+    assert "x" * 500 in [aq.response for aq in latest_attempt(quiz, learner).questions]
     browser.post(f"{url}/submit", data={})
     stored = latest_attempt(quiz, learner)
     assert stored.status == "submitted" and stored.earned == 0.0

@@ -462,7 +462,9 @@ def test_instructor_sees_one_learners_attempt_in_full(app, tmp_path, now, learne
     assert "Dana Doe · attempt 1" in page
     assert "correct answer" in page and "Accepted answers:</strong> land" in page
     assert "Correct order" in page and "Correct matches" in page
-    assert "(your choice)" in page
+    # Staff read the learner's answers as the learner's, never as "your" (issue 7).
+    assert "(the learner&#39;s choice)" in page and "Learner&#39;s answer:" in page
+    assert "your choice" not in page and "Your answer" not in page
     assert teacher.get(f"/quiz/{quiz.id}/attempts/{attempt.id + 999}").status_code == 404
     # An attempt at another course's quiz is not reachable through this quiz's URL.
     elsewhere = install(tmp_path, now, quiz_md(choice_questions(1)), code="Q-2",

@@ -26,4 +26,18 @@
     clearTimeout(timer);
     timer = setTimeout(refresh, 300);
   });
+
+  // Warn before leaving with unsaved changes (publishing, saving a draft or discarding is fine).
+  const note = form.querySelector("input[name=note]");
+  const saved = source.value + "\u0000" + (note ? note.value : "");
+  let leaving = false;
+  function dirty() { return source.value + "\u0000" + (note ? note.value : "") !== saved; }
+  form.addEventListener("submit", function () { leaving = true; });
+  window.addEventListener("beforeunload", function (ev) {
+    if (leaving || !dirty()) return;
+    ev.preventDefault();
+    ev.returnValue = "";  // the browser shows its own "Leave site?" question
+  });
+  const problems = document.getElementById("editor-problems");
+  if (problems) problems.focus();
 })();
