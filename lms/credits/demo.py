@@ -119,6 +119,8 @@ def seed_ce(now: datetime, password: str, registrar) -> list[str]:
         add(d, 24) + timedelta(days=250), "professional-credit")
     row("diego", "Climate adaptation studio", "Georgia Tech", 6, "climate-resilience",
         add(d, 24) + timedelta(days=260), "allied-course")
+    row("diego", "Racial Equity in Planning academy", "PSE", 6, "racial-equity",
+        add(d, 24) + timedelta(days=270))
     # Elena: expired, little recorded
     e = earned["elena"]
     row("elena", "Just Communities intro webinar", "PSE", 2, "racial-equity",
@@ -131,8 +133,8 @@ def seed_ce(now: datetime, password: str, registrar) -> list[str]:
         "racial-equity", f + timedelta(days=500), "authorship")
     row("farah", "Regional resilience summit", "PSE", 6, "climate-resilience",
         today - timedelta(days=100))
-    row("farah", "Circle on participatory budgeting", "PSE", 2, "collective-impact",
-        today - timedelta(days=20))
+    row("farah", "Circle on participatory budgeting", "PSE", 4, "collective-impact",
+        today - timedelta(days=80))
     db.session.commit()
     _roster(rows, registrar, today)
 
