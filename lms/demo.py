@@ -263,7 +263,9 @@ def demo_command():
     from lms.credits.demo import seed_ce
 
     seed_assignments(now, finish_other_items)
-    holders = seed_ce(now, DEMO_PASSWORD, users["registrar"])
+    from lms.credentials import services as credentials
+
+    holders = seed_ce(now, DEMO_PASSWORD, users["registrar"], credentials.issue)
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")

@@ -56,11 +56,12 @@ def world(app, tmp_path, now, make_user, sign_in):
         "slug": quiz.item.slug, "path": "missing.png", "token": "not-a-token",
         "filename": "css/site.css",
     }
-    # Case-study routes walk with ids of no real row (404s), alike for every feature to come:
-    # a route parameter without a real value above still gets a well-formed one here.
-    for name in ("assignment_id", "attachment_id", "entry_id", "export_id", "grade_id",
-                 "review_id", "submission_id"):
-        values.setdefault(name, "1")
+    # Other features' ids walk with ids of no real row (404s): every <..._id> gets a
+    # well-formed value; any other new parameter must be given one above.
+    for rule in app.url_map.iter_rules():
+        for name in rule.arguments:
+            if name.endswith("_id"):
+                values.setdefault(name, "1")
     return clients, values, cohort.slug
 
 

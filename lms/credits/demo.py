@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -19,7 +20,6 @@ from sqlalchemy import select
 
 from lms.auth import services as accounts
 from lms.courses.models import Course
-from lms.credentials import services as credentials
 from lms.credits import rules
 from lms.credits import services as ce
 from lms.credits.models import AUDIT_SUBMITTED, CeAudit, CeHolder, CeReminder, LedgerEntry
@@ -63,8 +63,12 @@ def _roster(rows: list[tuple[str, str, str, float, str, date, str]], registrar,
         raise RuntimeError("; ".join(result.errors))
 
 
-def seed_ce(now: datetime, password: str, registrar) -> list[str]:
-    """Seed the CE holders (idempotent); returns their e-mail addresses."""
+def seed_ce(now: datetime, password: str, registrar,
+            issue_credential: Callable[..., object]) -> list[str]:
+    """Seed the CE holders (idempotent); returns their e-mail addresses.
+
+    `issue_credential(user, issued_on, reason, registrar, now)` is the credentials feature's
+    issue service, handed down by lms.demo (credits sits below credentials)."""
     today = now.date()
     emails = [e for e, _, _ in HOLDERS]
     if accounts.get_user_by_email(emails[0]) is not None:
@@ -85,7 +89,7 @@ def seed_ce(now: datetime, password: str, registrar) -> list[str]:
         "farah": add(today, -34),
     }
     for key, user in users.items():
-        credentials.issue(user, earned[key], "Passed the AP exam", registrar, now)
+        issue_credential(user, earned[key], "Passed the AP exam", registrar, now)
     rows = []
 
     def row(key, activity, provider, hours, category, on, kind="convening"):

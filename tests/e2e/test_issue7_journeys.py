@@ -206,6 +206,8 @@ def test_a_numeric_answer_in_words_is_flagged_before_saving(page: Page, learner7
     browser_sign_in(page, learner7.email, jh.PASSWORD)
     page.goto(jh.item_url(CODE, "numeric"))
     page.get_by_role("button", name="Start the quiz").click()
+    expect(page).to_have_url(re.compile(r"/quiz/attempts/\d+$"))
+    page.wait_for_load_state("load")  # quiz.js is listening before the learner types
     field = page.get_by_label("Your answer (a number)")
     posts = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
