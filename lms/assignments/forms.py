@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from lms.text import whole_number
+from lms.validators import MaxLength
 
 
 class ActionForm(FlaskForm):
@@ -19,8 +20,7 @@ class ActionForm(FlaskForm):
 
 
 class DraftForm(FlaskForm):
-    body = TextAreaField("Your response (Markdown)", validators=[Optional(),
-                                                                Length(max=100_000)])
+    body = TextAreaField("Your response (Markdown)", validators=[Optional(), MaxLength(100_000)])
     versions = HiddenField()  # the version count the page showed (two tabs submit once)
     save = SubmitField("Save draft")
     submit = SubmitField("Submit")
@@ -32,13 +32,13 @@ class UploadForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    strength = TextAreaField("One strength", validators=[Optional(), Length(max=5000)])
-    suggestion = TextAreaField("One suggestion", validators=[Optional(), Length(max=5000)])
+    strength = TextAreaField("One strength", validators=[Optional(), MaxLength(5000)])
+    suggestion = TextAreaField("One suggestion", validators=[Optional(), MaxLength(5000)])
     send = SubmitField("Send review")
 
 
 class GradeForm(FlaskForm):
-    overall = TextAreaField("Overall comment", validators=[Optional(), Length(max=5000)])
+    overall = TextAreaField("Overall comment", validators=[Optional(), MaxLength(5000)])
     save = SubmitField("Save grade")
 
 

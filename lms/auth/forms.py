@@ -3,19 +3,23 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from lms.auth.services import MAX_PASSWORD, MIN_PASSWORD, PASSWORD_RULES
+from lms.validators import MaxLength
 
 
 def _password_length() -> Length:
-    """The password length rule, explained in words (not WTForms' "between 10 and 200")."""
-    return Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
+    """The password length rule, explained in words (not WTForms' "between 10 and 200").
+    No `maxlength` on the input: a browser would cut a long pasted password silently."""
+    rule = Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
                   message=f"Use at least {MIN_PASSWORD} characters (and at most {MAX_PASSWORD}); "
                           "a short sentence is easy to remember.")
+    rule.field_flags = {"minlength": MIN_PASSWORD}
+    return rule
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)],
+    name = StringField("Name", validators=[DataRequired(), MaxLength(120)],
                        render_kw={"autocomplete": "name"})
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)],
+    email = EmailField("E-mail address", validators=[DataRequired(), MaxLength(254)],
                        render_kw={"autocomplete": "email"})
     password = PasswordField("Password", validators=[DataRequired(), _password_length()],
                              description=PASSWORD_RULES, render_kw={"autocomplete": "new-password"})
@@ -36,7 +40,7 @@ class SignInForm(FlaskForm):
 
 
 class EmailForm(FlaskForm):
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)],
+    email = EmailField("E-mail address", validators=[DataRequired(), MaxLength(254)],
                        render_kw={"autocomplete": "email"})
     submit = SubmitField("Send link")
 
@@ -58,13 +62,13 @@ class ChangePasswordForm(ResetPasswordForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Display name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Display name", validators=[DataRequired(), MaxLength(120)])
     legal_name = StringField("Legal name (as printed on certificates)",
-                             validators=[Optional(), Length(max=200)])
-    organisation = StringField("Organisation", validators=[Optional(), Length(max=200)])
-    city = StringField("City", validators=[Optional(), Length(max=120)])
-    country = StringField("Country", validators=[Optional(), Length(max=120)])
-    bio = TextAreaField("Short bio", validators=[Optional(), Length(max=2000)],
+                             validators=[Optional(), MaxLength(200)])
+    organisation = StringField("Organisation", validators=[Optional(), MaxLength(200)])
+    city = StringField("City", validators=[Optional(), MaxLength(120)])
+    country = StringField("Country", validators=[Optional(), MaxLength(120)])
+    bio = TextAreaField("Short bio", validators=[Optional(), MaxLength(2000)],
                         description="Up to 2,000 characters; Markdown is allowed.")
     directory_opt_in = BooleanField("List me in the public practitioner directory")
     submit = SubmitField("Save profile")

@@ -45,6 +45,18 @@ def _finite(value: float) -> float:
     return value
 
 
+#: The largest number a setting may hold: what every supported database keeps in an INTEGER
+#: column (a bigger one would make the import fail, not the lint).
+MAX_SETTING = 2**31 - 1
+TOO_LARGE = "too_large"
+
+
+def _not_too_large(value: float) -> float:
+    if abs(value) > MAX_SETTING:
+        raise PydanticCustomError(TOO_LARGE, "at most {limit}", {"limit": f"{MAX_SETTING:,}"})
+    return value
+
+
 def _stripped_text(value: str) -> str:
     if not value.strip():
         raise problem("title must be non-empty text")
@@ -52,13 +64,15 @@ def _stripped_text(value: str) -> str:
 
 
 #: A finite int or float (a whole number stays an int).
-Number = Annotated[StrictInt | StrictFloat, AfterValidator(_finite)]
-WholeNumber = StrictInt
+Number = Annotated[StrictInt | StrictFloat, AfterValidator(_finite),
+                   AfterValidator(_not_too_large)]
+WholeNumber = Annotated[StrictInt, AfterValidator(_not_too_large)]
 Flag = StrictBool
 #: The pass mark of a quiz or assignment that sets none (percent).
 DEFAULT_PASSING_SCORE = 70
 #: A pass mark: a percentage.
-PassMark = Annotated[Number, Field(ge=0, le=100, description="a number from 0 to 100")]
+PassMark = Annotated[StrictInt | StrictFloat, AfterValidator(_finite),
+                     Field(ge=0, le=100, description="a number from 0 to 100")]
 #: Non-empty text, stripped (the message names title: the only such field today).
 Text = Annotated[StrictStr, AfterValidator(_stripped_text)]
 
@@ -125,6 +139,10 @@ def _drop_failures(model: type[Settings], data: dict[str, Any], exc: ValidationE
             items.setdefault(key, set()).add(index)
             continue
         whole.add(key)
+        if error["type"] == TOO_LARGE:
+            report((key,), f"{key} is too large (got {data.get(key)!r}; at most "
+                           f"{(error.get('ctx') or {}).get('limit')})")
+            continue
         report((key,), error["msg"] if own else _message(model, key, data.get(key)))
     kept = {key: value for key, value in data.items() if key not in whole}
     for key, bad in items.items():

@@ -1,13 +1,15 @@
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
+
+from lms.validators import MaxLength
 
 
 class CohortForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)],
+    name = StringField("Name", validators=[DataRequired(), MaxLength(120)],
                        description="For example: Spring 2027 intake, "
                                    "or City of Eastbrook planning team.")
-    description = TextAreaField("Description", validators=[Length(max=2000)])
+    description = TextAreaField("Description", validators=[MaxLength(2000)])
     submit = SubmitField("Save cohort")
 
 

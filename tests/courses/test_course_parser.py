@@ -678,3 +678,19 @@ def test_real_courses_tree_parses():
     result = parse_tree(root)
     assert result.courses
     assert result.problems == [], "\n".join(str(p) for p in result.problems)
+
+
+def test_numbers_beyond_what_the_database_keeps_are_lint_errors(tree: Path):
+    # An oversized number used to pass the lint and then fail the import (integer overflow).
+    write(tree, "c1/course.md", COURSE.replace("ce_hours: 1.5", "ce_hours: " + "9" * 30))
+    write(tree, "c1/01-intro.md", LESSON.replace("---\n", "---\nestimated_minutes: 1" + "0" * 20
+                                                 + "\n", 1))
+    write(tree, "c1/02-quiz.md", "---\ntitle: Q\ntype: quiz\nattempts: " + "9" * 25
+          + "\npassing_score: " + "9" * 25 + "\n---\n\n## One?\n- (x) a\n- ( ) b\n")
+    found = problems(tree)
+    assert any(p.startswith("courses/c1/course.md:") and "ce_hours is too large" in p
+               and "at most 2,147,483,647" in p for p in found), found
+    assert any("01-intro.md:2: estimated_minutes is too large" in p for p in found), found
+    assert any("02-quiz.md:4: attempts is too large" in p for p in found), found
+    assert any("02-quiz.md:5: passing_score must be a number from 0 to 100" in p
+               for p in found), found
