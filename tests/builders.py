@@ -313,3 +313,31 @@ def tags_of(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
     parser = _Tags()
     parser.feed(html)
     return parser.tags
+
+
+#: A small valid program.yml: the course linter's and the programme loader's tests share it
+#: (their expected line numbers refer to it).
+PROGRAM_YML = """\
+credential:
+  name: Test Credential
+  abbreviation: TC
+  id_prefix: TCX
+earn:
+  courses: [C-1]
+categories:
+  equity: {name: Equity}
+  climate: {name: Climate}
+activity_types:
+  course: {name: Course, self_reported: false}
+  volunteering: {name: Volunteering, self_reported: true}
+maintenance:
+  cycle:
+    length_months: 24
+    anchor: earned
+  hours_per_cycle: 30
+  category_minimums:
+    equity: 2
+  activity_caps:
+    volunteering: {hours: 8, per: year}
+  required_categories_each_cycle: [equity]
+"""

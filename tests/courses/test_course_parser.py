@@ -19,33 +19,11 @@ from lms.courses.parser import (
     parse_tree,
     split_front_matter,
 )
+from tests.builders import PROGRAM_YML
 
 REPO = Path(__file__).resolve().parents[2]
+PROGRAM = PROGRAM_YML
 
-PROGRAM = """\
-credential:
-  name: Test Credential
-  abbreviation: TC
-  id_prefix: TCX
-earn:
-  courses: [C-1]
-categories:
-  equity: {name: Equity}
-  climate: {name: Climate}
-activity_types:
-  course: {name: Course, self_reported: false}
-  volunteering: {name: Volunteering, self_reported: true}
-maintenance:
-  cycle:
-    length_months: 24
-    anchor: earned
-  hours_per_cycle: 30
-  category_minimums:
-    equity: 2
-  activity_caps:
-    volunteering: {hours: 8, per: year}
-  required_categories_each_cycle: [equity]
-"""
 
 COURSE = """\
 ---

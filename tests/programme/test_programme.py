@@ -16,35 +16,13 @@ from lms.programme import (
     programme_for,
     read_programme_yaml,
 )
+from tests.builders import PROGRAM_YML
 
 REPO = Path(__file__).resolve().parents[2]
 
-# The same file as tests/courses/test_course_parser.py's PROGRAM, so that the line numbers and
+# The same file as tests/courses/test_course_parser.py uses, so that the line numbers and
 # messages below are the ones the course linter's tests expect.
-PROGRAM = """\
-credential:
-  name: Test Credential
-  abbreviation: TC
-  id_prefix: TCX
-earn:
-  courses: [C-1]
-categories:
-  equity: {name: Equity}
-  climate: {name: Climate}
-activity_types:
-  course: {name: Course, self_reported: false}
-  volunteering: {name: Volunteering, self_reported: true}
-maintenance:
-  cycle:
-    length_months: 24
-    anchor: earned
-  hours_per_cycle: 30
-  category_minimums:
-    equity: 2
-  activity_caps:
-    volunteering: {hours: 8, per: year}
-  required_categories_each_cycle: [equity]
-"""
+PROGRAM = PROGRAM_YML
 
 
 @pytest.fixture(autouse=True)
