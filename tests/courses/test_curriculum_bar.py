@@ -110,6 +110,9 @@ def test_the_blueprint_draws_by_domain_and_every_domain_holds_three_attempts():
     per_domain = Counter(domain(q)[0] for q in exam().questions)
     assert set(blueprint) == set(per_domain)
     assert sum(blueprint.values()) == settings["draw"]
+    # the candidate text promises that the attempts never repeat a question: the engine's
+    # avoid_repeats does so as long as every domain holds the attempts' draws
+    assert settings["avoid_repeats"] is True
     for tag, asked in blueprint.items():
         # three attempts (the exam's limit) could each be drawn without reusing a question
         assert per_domain[tag] >= asked * settings["attempts"], tag
