@@ -67,11 +67,13 @@ class ParsedCourse:
 
 @dataclass
 class ParseResult:
-    """What :func:`parse_tree` found: the programme rules, the courses and every problem."""
+    """What :func:`parse_tree` found: programme rules, courses, every problem and warning."""
 
     program: dict[str, Any] | None
     courses: list[ParsedCourse]
     problems: list[Problem]
+    #: advice that does not stop an import (lms.courses.advisories), printed as warnings
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
