@@ -131,7 +131,7 @@ def _exam_warnings(item: ParsedItem, path: str) -> list[Problem]:
 def _ce_warning(course: ParsedCourse) -> list[Problem]:
     if not course.ce_hours:
         return []
-    minutes = sum(item.estimated_minutes for item in course.items)
+    minutes = sum(item.estimated_minutes for item in course.items if not item.instructors_only)
     supported = minutes / MINUTES_PER_CE_HOUR
     if course.ce_hours <= supported:
         return []

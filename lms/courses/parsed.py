@@ -38,6 +38,11 @@ class ParsedItem:
     #: what the item kind's parser returned (lms.courses.kinds); None for a lesson
     content: Any = None
 
+    @property
+    def instructors_only(self) -> bool:
+        """A lesson with ``audience: instructors``: outside learners' outline and progress."""
+        return self.meta.get("audience") == "instructors"
+
 
 @dataclass
 class ParsedCourse:
