@@ -84,7 +84,7 @@ def _course(code: str) -> Course | None:
 
 
 def _items(course: Course) -> list[Item]:
-    return [i for i in course.items if i.active]
+    return [i for i in course.items if i.active and not i.instructors_only]
 
 
 def simulated_response(data: dict, right: bool, rng: random.Random):
@@ -124,7 +124,8 @@ def finish_other_items(user, course, enrolment, when: datetime) -> None:
 
     rng = random.Random(user.id)
     done = courses.progress(enrolment, course).done_ids
-    for item in [i for i in course.items if i.active and i.id not in done]:
+    for item in [i for i in course.items
+                 if i.active and not i.instructors_only and i.id not in done]:
         when += timedelta(hours=3)
         if item.kind == "lesson":
             courses.complete_lesson(enrolment, item, when)

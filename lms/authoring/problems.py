@@ -23,6 +23,10 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
 
+    def as_warning(self) -> str:
+        """``path:LINE: warning: message`` (advice that does not fail a check)."""
+        return f"{self.path}:{self.line}: warning: {self.message}"
+
 
 def display_path(path: Path) -> str:
     absolute = Path(os.path.abspath(path))

@@ -34,13 +34,19 @@ def _root_and_only(path: str | None) -> tuple[Path, list[Path] | None]:
 @courses_cli.command("check")
 @click.argument("path", required=False)
 def check(path: str | None):
-    """Lint courses: print every problem as path:LINE: message; exit 1 if any."""
+    """Lint courses: print every problem as path:LINE: message and every warning as
+    path:LINE: warning: message; exit 1 if there is any problem (warnings alone pass)."""
     root, only = _root_and_only(path)
-    problems = parser.check(root, only=only, known_course_codes=services.imported_course_codes())
-    for problem in problems:
+    result = parser.parse_tree(root, only=only,
+                               known_course_codes=services.imported_course_codes())
+    for warning in result.warnings:
+        click.echo(warning.as_warning())
+    for problem in result.problems:
         click.echo(str(problem))
-    if problems:
-        click.echo(f"{len(problems)} problem(s).", err=True)
+    if result.warnings:
+        click.echo(f"{len(result.warnings)} warning(s).", err=True)
+    if result.problems:
+        click.echo(f"{len(result.problems)} problem(s).", err=True)
         raise SystemExit(1)
     click.echo("No problems found.")
 

@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -40,6 +40,8 @@ class LessonSettings(ItemSettings):
 
     title: Text | None = None
     summary: Any = None
+    audience: Annotated[Literal["learners", "instructors"],
+                        Field(description="learners or instructors")] = "learners"
 
 
 LESSON_KEYS = frozenset(LessonSettings.model_fields) | {"type"}

@@ -22,6 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.dbtypes import UTCDateTime
 from lms.extensions import db
 
+#: Item audiences: every learner, or only the course's instructors (and staff).
+LEARNERS = "learners"
+INSTRUCTORS = "instructors"
 
 class Course(db.Model):
     __tablename__ = "courses"
@@ -108,6 +111,7 @@ class Item(db.Model):
     __tablename__ = "items"
     __table_args__ = (UniqueConstraint("course_id", "slug"),
                       CheckConstraint("kind IN ('lesson','quiz','assignment')", name="kind"),
+                      CheckConstraint("audience IN ('learners','instructors')", name="audience"),
                       Index("ix_items_course_active_position", "course_id", "active", "position"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,9 +131,16 @@ class Item(db.Model):
     imported_hash: Mapped[str] = mapped_column(String(64))  # hash of the last imported file
     revision: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: removed from files
+    #: "instructors": a lesson kept out of learners' outline, progress and completion
+    audience: Mapped[str] = mapped_column(String(20), default=LEARNERS,
+                                          server_default=LEARNERS)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     course: Mapped[Course] = relationship(back_populates="items")
+
+    @property
+    def instructors_only(self) -> bool:
+        return self.audience == INSTRUCTORS
     module: Mapped[Module | None] = relationship()
 
 

@@ -38,6 +38,11 @@ class ParsedItem:
     #: what the item kind's parser returned (lms.courses.kinds); None for a lesson
     content: Any = None
 
+    @property
+    def instructors_only(self) -> bool:
+        """A lesson with ``audience: instructors``: outside learners' outline and progress."""
+        return self.meta.get("audience") == "instructors"
+
 
 @dataclass
 class ParsedCourse:
@@ -67,11 +72,13 @@ class ParsedCourse:
 
 @dataclass
 class ParseResult:
-    """What :func:`parse_tree` found: the programme rules, the courses and every problem."""
+    """What :func:`parse_tree` found: programme rules, courses, every problem and warning."""
 
     program: dict[str, Any] | None
     courses: list[ParsedCourse]
     problems: list[Problem]
+    #: advice that does not stop an import (lms.courses.advisories), printed as warnings
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

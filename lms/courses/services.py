@@ -24,6 +24,7 @@ from lms.auth.models import User
 from lms.authoring.frontmatter import plain
 from lms.courses import parser
 from lms.courses.models import (
+    LEARNERS,
     Course,
     CourseAsset,
     CourseInstructor,
@@ -116,7 +117,7 @@ def _import_course(parsed, now: datetime, actor: User | None, report: ImportRepo
     _sync_items(course, parsed, modules, now, actor, changes, report)
     _sync_assets(course, parsed, changes)
 
-    active_items = [i for i in course.items if i.active]
+    active_items = [i for i in course.items if i.active and not i.instructors_only]
     course.item_count = len(active_items)
     course.estimated_minutes = sum(i.estimated_minutes for i in active_items)
     if changes:
@@ -216,6 +217,7 @@ def _apply_item_content(item: Item, pi, file_hash: str | None, now: datetime,
     item.kind, item.title = pi.kind, pi.title
     item.source, item.body, item.meta = pi.source, pi.body, plain(pi.meta)
     item.estimated_minutes = int(pi.estimated_minutes or 1)
+    item.audience = str(pi.meta.get("audience") or LEARNERS) if pi.kind == "lesson" else LEARNERS
     item.content_hash = content_hash(pi.source)
     if file_hash is not None:
         item.imported_hash = file_hash
@@ -316,12 +318,24 @@ def get_course(code: str, user) -> Course:
     return course
 
 
-def get_item(course: Course, slug: str) -> Item:
+def get_item(course: Course, slug: str, user=None) -> Item:
+    """An active item of the course; an instructors-only item only for those who may edit the
+    course (NotFound for everyone else, as if it did not exist)."""
     item = db.session.scalar(select(Item).where(Item.course_id == course.id, Item.slug == slug,
                                                 Item.active.is_(True)))
-    if item is None:
+    if item is None or item.instructors_only and not can_edit(user, course):
         raise NotFound("No such item in this course.")
     return item
+
+
+def _learner_items():
+    """The SQL condition of the items that count for learners (active, not instructors-only)."""
+    return Item.active.is_(True) & (Item.audience == LEARNERS)
+
+
+def _listed(staff: bool):
+    """The items an outline and navigation show: instructors-only ones only to ``staff``."""
+    return Item.active.is_(True) if staff else _learner_items()
 
 
 # ====================================================================== catalogue
@@ -387,7 +401,7 @@ def _done_counts(enrolments: list[Enrolment]) -> dict[int, int]:
     rows = db.session.execute(
         select(ItemProgress.enrolment_id, func.count())
         .join(Item, Item.id == ItemProgress.item_id)
-        .where(ItemProgress.enrolment_id.in_([e.id for e in enrolments]), Item.active.is_(True))
+        .where(ItemProgress.enrolment_id.in_([e.id for e in enrolments]), _learner_items())
         .group_by(ItemProgress.enrolment_id))
     return {enrolment_id: n for enrolment_id, n in rows}
 
@@ -485,9 +499,10 @@ def continue_item(enrolment: Enrolment | None, course: Course) -> Item | None:
     if enrolment is None or enrolment.completed_at is not None:
         return None
     last = enrolment.last_item
-    if last is not None and last.active:
+    if last is not None and last.active and not last.instructors_only:
         return last
-    return min((i for i in course.items if i.active), key=lambda i: i.position, default=None)
+    return min((i for i in course.items if i.active and not i.instructors_only),
+               key=lambda i: i.position, default=None)
 
 
 def complete_lesson(enrolment: Enrolment, item: Item, now: datetime) -> bool:
@@ -495,6 +510,9 @@ def complete_lesson(enrolment: Enrolment, item: Item, now: datetime) -> bool:
     if item.kind != "lesson":
         raise ValidationError("Only lessons are marked complete by hand; quizzes and "
                               "assignments complete when passed.")
+    if item.instructors_only:
+        raise ValidationError("This page is for instructors: it is not part of the course's "
+                              "progress.")
     completed = mark_item_done(enrolment, item, now)
     db.session.commit()
     return completed
@@ -554,15 +572,16 @@ def progress(enrolment: Enrolment | None, course: Course) -> Progress:
         return Progress(0, course.item_count, 0, set())
     done_ids = set(db.session.scalars(
         select(ItemProgress.item_id).join(Item, Item.id == ItemProgress.item_id)
-        .where(ItemProgress.enrolment_id == enrolment.id, Item.active.is_(True))))
+        .where(ItemProgress.enrolment_id == enrolment.id, _learner_items())))
     return Progress(len(done_ids), course.item_count,
                     _percent(len(done_ids), course.item_count), done_ids)
 
 
-def outline(course: Course, done_ids: set[int]) -> list[OutlineModule]:
-    """Active items grouped by module in course order (items load in one query)."""
+def outline(course: Course, done_ids: set[int], staff: bool = False) -> list[OutlineModule]:
+    """Active items grouped by module in course order (items load in one query); instructors-only
+    items only when ``staff`` (the course's instructors and admins)."""
     items = list(db.session.scalars(
-        select(Item).where(Item.course_id == course.id, Item.active.is_(True))
+        select(Item).where(Item.course_id == course.id, _listed(staff))
         .order_by(Item.position).options(selectinload(Item.module))))
     groups: list[OutlineModule] = []
     for item in items:
@@ -572,12 +591,13 @@ def outline(course: Course, done_ids: set[int]) -> list[OutlineModule]:
     return groups
 
 
-def neighbours(course: Course, item: Item) -> tuple[Item | None, Item | None]:
+def neighbours(course: Course, item: Item,
+               staff: bool = False) -> tuple[Item | None, Item | None]:
     prev_item = db.session.scalar(
-        select(Item).where(Item.course_id == course.id, Item.active.is_(True),
+        select(Item).where(Item.course_id == course.id, _listed(staff),
                            Item.position < item.position).order_by(Item.position.desc()).limit(1))
     next_item = db.session.scalar(
-        select(Item).where(Item.course_id == course.id, Item.active.is_(True),
+        select(Item).where(Item.course_id == course.id, _listed(staff),
                            Item.position > item.position).order_by(Item.position).limit(1))
     return prev_item, next_item
 
@@ -604,7 +624,8 @@ def dashboard(user) -> list[DashboardEntry]:
     first_items = _first_open_items(enrolments)
     entries = []
     for e in enrolments:
-        target = e.last_item if e.last_item is not None and e.last_item.active else None
+        target = e.last_item if e.last_item is not None and e.last_item.active \
+            and not e.last_item.instructors_only else None
         entries.append(DashboardEntry(e, _percent(done.get(e.id, 0), e.course.item_count),
                                       target or first_items.get(e.id)))
     return entries
@@ -616,7 +637,7 @@ def _first_open_items(enrolments: list[Enrolment]) -> dict[int, Item]:
     if not wanted:
         return {}
     first = (select(Item.course_id, func.min(Item.position).label("pos"))
-             .where(Item.course_id.in_(wanted), Item.active.is_(True))
+             .where(Item.course_id.in_(wanted), _learner_items())
              .group_by(Item.course_id).subquery())
     items = db.session.scalars(select(Item).join(
         first, (Item.course_id == first.c.course_id) & (Item.position == first.c.pos)))
@@ -701,7 +722,8 @@ def _save_item_source(item: Item, source: str, actor: User, now: datetime, origi
     db.session.add(CourseRevision(course_id=course.id, number=course.revision, created_at=now,
                                   author_id=actor.id, source=origin,
                                   summary=f"{item.slug}: {origin}"[:2000]))
-    active = [i for i in course.items if i.active]
+    active = [i for i in course.items if i.active and not i.instructors_only]
+    course.item_count = len(active)  # publishing may have changed an item's audience
     course.estimated_minutes = sum(i.estimated_minutes for i in active)
     db.session.flush()
     return db.session.scalar(select(ItemRevision).where(ItemRevision.item_id == item.id,

@@ -16,6 +16,7 @@ from pathlib import Path
 from lms.authoring.frontmatter import FrontMatter, split_front_matter
 from lms.authoring.problems import Problem, Sink, read_text, safe
 from lms.authoring.values import line_of
+from lms.courses.advisories import course_warnings
 from lms.courses.course_meta import course_meta
 from lms.courses.crosscheck import check_courses
 from lms.courses.items import build_item, titleize
@@ -331,7 +332,7 @@ def _parse_tree(root: Path, only: list[Path] | None, known: set[str],
         check_program_courses(root_program.data, root_program.lines, root_program.path,
                                courses, sink)
     return ParseResult(program=root_program.data if root_program else None, courses=courses,
-                       problems=_sorted(sink.problems))
+                       problems=_sorted(sink.problems), warnings=course_warnings(courses))
 
 
 def check(root: Path, only: list[Path] | None = None,

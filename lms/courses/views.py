@@ -42,7 +42,7 @@ def _course_or_404(code: str):
 
 def _item_or_404(course, slug: str):
     try:
-        return services.get_item(course, slug)
+        return services.get_item(course, slug, current_user)
     except NotFound:
         abort(404)
 
@@ -81,7 +81,7 @@ def course(code: str):
     prog = services.progress(enrolment, course)
     return render_template(
         "courses/course.html", course=course, enrolment=enrolment, progress=prog,
-        outline=services.outline(course, prog.done_ids),
+        outline=services.outline(course, prog.done_ids, services.can_edit(current_user, course)),
         continue_item=services.continue_item(enrolment, course),
         prerequisites=services.prerequisite_status(current_user, course),
         overview=render_document(course.overview, link_base=asset_base(course), heading_offset=1),
@@ -116,13 +116,14 @@ def item(code: str, slug: str):
     if enrolment is not None:
         services.record_visit(enrolment, it, clock.now())
     prog = services.progress(enrolment, course)
-    prev_item, next_item = services.neighbours(course, it)
+    staff = services.can_edit(current_user, course)
+    prev_item, next_item = services.neighbours(course, it, staff)
     doc = render_document(it.body, link_base=asset_base(course),
                           doc_dir=posixpath.dirname(it.source_path))
     context = dict(course=course, item=it, enrolment=enrolment, progress=prog, doc=doc,
                    prev_item=prev_item, next_item=next_item, staff_preview=staff_preview,
-                   done=it.id in prog.done_ids, can_edit=services.can_edit(current_user, course),
-                   outline=services.outline(course, prog.done_ids), form=ActionForm())
+                   done=it.id in prog.done_ids, can_edit=staff,
+                   outline=services.outline(course, prog.done_ids, staff), form=ActionForm())
     extra = kinds.context_for(it, enrolment, current_user)
     if extra is not None:
         context.update(extra)

@@ -45,12 +45,23 @@ def _can_fill(slots: list[str], available: list[tuple[str, set[str]]]) -> bool:
     return all(assign(i, set()) for i in range(len(slots)))
 
 
+def _unseen_first(entries: list[Any], key_of: Any, seen: frozenset[str],
+                  rng: random.Random) -> list[Any]:
+    """``entries`` shuffled, those whose key is not in ``seen`` first."""
+    fresh = [e for e in entries if key_of(e) not in seen]
+    stale = [e for e in entries if key_of(e) in seen]
+    rng.shuffle(fresh)
+    rng.shuffle(stale)
+    return fresh + stale
+
+
 def _blueprint_draw(pool: list[Question], blueprint: dict[str, Any],
-                    rng: random.Random) -> list[str]:
+                    rng: random.Random, seen: frozenset[str] = frozenset()) -> list[str]:
     """Draw, per tag in sorted order, the requested number of not-yet-drawn questions.
 
     Each pick is random among the questions carrying the tag, but never one that would
     make a later tag impossible to fill (a question with several tags counts once).
+    Questions whose key is in ``seen`` are picked only when no unseen one can fill the slot.
     """
     wanted = {
         str(tag).lower(): _whole_number(n, f"blueprint count for tag {tag!r}", 0)
@@ -72,8 +83,8 @@ def _blueprint_draw(pool: list[Question], blueprint: dict[str, Any],
     drawn: list[str] = []
     available = list(tagged)
     for i, tag in enumerate(slots):
-        candidates = [entry for entry in available if tag in entry[1]]
-        rng.shuffle(candidates)
+        candidates = _unseen_first([entry for entry in available if tag in entry[1]],
+                                   lambda entry: entry[0], seen, rng)
         for entry in candidates:
             rest = [a for a in available if a[0] != entry[0]]
             if _can_fill(slots[i + 1 :], rest):
@@ -85,10 +96,15 @@ def _blueprint_draw(pool: list[Question], blueprint: dict[str, Any],
     return drawn
 
 
-def draw_questions(pool: list[Question], settings: dict[str, Any], rng: random.Random) -> list[str]:
+def draw_questions(pool: list[Question], settings: dict[str, Any], rng: random.Random,
+                   seen: frozenset[str] = frozenset()) -> list[str]:
     """Return the question keys of one attempt.
 
-    ``settings``: ``shuffle`` (bool), ``draw`` (int or None), ``blueprint`` (tag -> n or None).
+    ``settings``: ``shuffle`` (bool), ``draw`` (int or None), ``blueprint`` (tag -> n or None),
+    ``avoid_repeats`` (bool). With ``avoid_repeats``, every drawn slot (per blueprint tag, then
+    the rest of ``draw``) takes a question whose key is not in ``seen`` (the keys of the
+    learner's earlier attempts) whenever one is left, and a seen one only when the unseen
+    pool for that slot has run out; without draw/blueprint every question is asked anyway.
     Without draw/blueprint every question is asked, in authored order unless ``shuffle``.
     With a blueprint, each tag (sorted) gets its n questions not yet drawn; a larger
     ``draw`` is then filled at random from the rest of the pool. Drawn questions keep
@@ -101,6 +117,8 @@ def draw_questions(pool: list[Question], settings: dict[str, Any], rng: random.R
     shuffle = bool(settings.get("shuffle"))
     draw = settings.get("draw")
     blueprint = settings.get("blueprint") or None
+    if not settings.get("avoid_repeats"):
+        seen = frozenset()
 
     if draw is None and blueprint is None:
         chosen = list(keys)
@@ -117,14 +135,17 @@ def draw_questions(pool: list[Question], settings: dict[str, Any], rng: random.R
     if blueprint is not None:
         if not isinstance(blueprint, dict):
             raise ValueError("blueprint must map tags to numbers of questions")
-        picked = _blueprint_draw(pool, blueprint, rng)
+        picked = _blueprint_draw(pool, blueprint, rng, seen)
         if draw is not None and draw < len(picked):
             raise ValueError(f"draw ({draw}) is smaller than the blueprint total ({len(picked)})")
     target = draw if draw is not None else len(picked)
     if target > len(picked):
         taken = set(picked)
         rest = [k for k in keys if k not in taken]
-        picked.extend(rng.sample(rest, target - len(picked)))
+        if seen:
+            picked.extend(_unseen_first(rest, str, seen, rng)[: target - len(picked)])
+        else:
+            picked.extend(rng.sample(rest, target - len(picked)))
 
     chosen_set = set(picked)
     chosen = [k for k in keys if k in chosen_set]

@@ -58,6 +58,7 @@ class QuizSettings(Settings):
                           Field(gt=0, description="a whole number of minutes > 0")] = None
     shuffle: Annotated[Flag, Field(description="true or false")] = False
     draw: Annotated[WholeNumber | None, Field(gt=0, description="a whole number > 0")] = None
+    avoid_repeats: Annotated[Flag, Field(description="true or false")] = False
     grading: Annotated[Literal["highest", "last"],
                        Field(description=f"one of {', '.join(GRADING_VALUES)}")] = "highest"
     review: Annotated[Literal["after_submit", "after_close", "never"],

@@ -224,6 +224,16 @@ def is_expired(attempt: Attempt, now: datetime) -> bool:
         and now > attempt.deadline_at + GRACE
 
 
+def seen_question_keys(quiz: Quiz, user) -> frozenset[str]:
+    """Keys of the questions this learner was asked in earlier attempts at this quiz."""
+    return frozenset(db.session.scalars(
+        select(Question.key).distinct()
+        .join(QuestionVersion, QuestionVersion.question_id == Question.id)
+        .join(AttemptQuestion, AttemptQuestion.version_id == QuestionVersion.id)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id)))
+
+
 def start_attempt(quiz: Quiz, user, enrolment: Enrolment | None, now: datetime, *,
                   honour: bool = False, rng_seed: int | None = None) -> Attempt:
     """Start (or resume) an attempt: draws the questions and fixes their order for good."""
@@ -251,7 +261,8 @@ def start_attempt(quiz: Quiz, user, enrolment: Enrolment | None, now: datetime, 
     rng = random.Random(seed)
     settings = dict(quiz.settings)
     by_key = {v.data["key"]: v for v in pool}
-    keys = draw.draw_questions([v.data for v in pool], settings, rng)
+    seen = seen_question_keys(quiz, user) if settings.get("avoid_repeats") else frozenset()
+    keys = draw.draw_questions([v.data for v in pool], settings, rng, seen)
     orders = draw.option_orders([by_key[k].data for k in keys], bool(settings.get("shuffle")),
                                 rng)
     deadline = None

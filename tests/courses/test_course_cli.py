@@ -47,7 +47,9 @@ def test_check_prints_every_problem_as_path_line_message_and_exits_1(
     result = cli(runner, "check", "courses")
 
     assert result.exit_code == 1
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    # (the builders' courses claim more CE hours than their few minutes: those are warnings)
+    lines = [line for line in result.stdout.splitlines()
+             if line.strip() and ": warning: " not in line]
     assert lines, result.output
     parsed = [PROBLEM_LINE.match(line) for line in lines]
     assert all(parsed), lines

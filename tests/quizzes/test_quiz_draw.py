@@ -300,3 +300,75 @@ def test_public_question_with_stale_order_never_reveals_authored_order():
     assert ids[0] == hid("o5", "item", "c")
     assert ids[1:] == sorted(ids[1:])
     assert len(ids) == 5
+
+
+# --------------------------------------------------------------------------- avoid_repeats
+
+# 12 questions, each in exactly one domain (as the AP exam's items are): 5 a, 4 b, 3 untagged
+DOMAIN_POOL = [q(f"a{i}", ["domain-a"]) for i in range(5)] + \
+    [q(f"b{i}", ["domain-b"]) for i in range(4)] + [q(f"u{i}") for i in range(3)]
+DOMAIN = {x["key"]: (x["tags"] or [""])[0] for x in DOMAIN_POOL}
+
+
+def test_avoid_repeats_draws_unseen_questions_first():
+    request = {"blueprint": {"domain-a": 2, "domain-b": 2}, "avoid_repeats": True}
+    for seed in range(30):
+        seen = frozenset({"a0", "a1", "b0"})
+        drawn = draw_questions(DOMAIN_POOL, request, random.Random(seed), seen)
+        assert len(drawn) == 4
+        assert not set(drawn) & {"a0", "a1"}  # three unseen domain-a questions are left
+        assert "b0" not in drawn
+
+
+def test_avoid_repeats_falls_back_to_seen_questions_only_where_the_pool_runs_out():
+    request = {"blueprint": {"domain-a": 2, "domain-b": 3}, "avoid_repeats": True}
+    seen = frozenset({"b0", "b1", "b2", "a0"})
+    for seed in range(30):
+        drawn = draw_questions(DOMAIN_POOL, request, random.Random(seed), seen)
+        b = [k for k in drawn if DOMAIN[k] == "domain-b"]
+        assert "b3" in b and len(b) == 3  # the one unseen, then two of the seen
+        assert "a0" not in drawn
+
+
+def test_avoid_repeats_off_ignores_what_was_seen():
+    request = {"draw": 3}
+    seen = frozenset({"a0", "a1", "a2"})
+    drawn = {k for s in range(200)
+             for k in draw_questions(DOMAIN_POOL, request, random.Random(s), seen)}
+    assert seen <= drawn
+
+
+def test_avoid_repeats_with_draw_only_and_with_the_rest_of_a_draw():
+    seen = frozenset(k for k in DOMAIN if k != "u2")
+    for seed in range(20):
+        drawn = draw_questions(DOMAIN_POOL, {"draw": 1, "avoid_repeats": True},
+                               random.Random(seed), seen)
+        assert drawn == ["u2"]
+        drawn = draw_questions(DOMAIN_POOL, {"blueprint": {"domain-a": 1}, "draw": 2,
+                                             "avoid_repeats": True}, random.Random(seed), seen)
+        assert "u2" in drawn and len(drawn) == 2
+
+
+def test_avoid_repeats_without_draw_asks_every_question():
+    keys = [x["key"] for x in DOMAIN_POOL]
+    assert draw_questions(DOMAIN_POOL, {"avoid_repeats": True}, random.Random(1),
+                          frozenset(keys[:4])) == keys
+
+
+@given(st.integers(0, 2**32), st.integers(0, 5), st.integers(0, 4),
+       st.sets(st.sampled_from(sorted(DOMAIN))), st.booleans())
+@settings(max_examples=200)
+def test_property_avoid_repeats_takes_seen_only_when_unseen_run_out(seed, na, nb, seen, shuffle):
+    blueprint = {k: v for k, v in {"domain-a": na, "domain-b": nb}.items() if v}
+    request = {"blueprint": blueprint or None, "draw": None if blueprint else 3,
+               "avoid_repeats": True, "shuffle": shuffle}
+    seen_keys = frozenset(seen)
+    drawn = draw_questions(DOMAIN_POOL, request, random.Random(seed), seen_keys)
+    assert len(drawn) == len(set(drawn)) == (sum(blueprint.values()) if blueprint else 3)
+    groups = {"domain-a": na, "domain-b": nb} if blueprint else {None: 3}
+    for domain, wanted in groups.items():
+        pool = [k for k in DOMAIN if domain is None or DOMAIN[k] == domain]
+        unseen = [k for k in pool if k not in seen_keys]
+        taken_seen = [k for k in drawn if k in pool and k in seen_keys]
+        assert len(taken_seen) == max(0, wanted - len(unseen))
+    assert drawn == draw_questions(DOMAIN_POOL, request, random.Random(seed), seen_keys)

@@ -117,6 +117,46 @@ def test_blueprint_draws_the_asked_number_per_tag(app, tmp_path, now, make_user)
         assert sorted(tags) == [("climate",), ("equity",), ("equity",)]
 
 
+def test_avoid_repeats_draws_what_the_learner_has_not_seen(app, tmp_path, now, make_user):
+    # 5 equity and 4 climate questions, 2 + 2 a sitting: the second sitting gets four new
+    # questions; the third has 1 new equity and 0 new climate ones, so it repeats 3 (and only
+    # from the questions the learner saw); another learner's sittings do not count
+    body = "\n".join([choice_questions(5, "equity", "e"), choice_questions(4, "climate", "c")])
+    quiz = install(tmp_path, now, quiz_md(body, blueprint={"equity": 2, "climate": 2},
+                                          avoid_repeats=True))
+    assert quiz.settings["avoid_repeats"] is True
+    learner, enrolment = enrolled(make_user, quiz, now)
+    other, other_enrolment = enrolled(make_user, quiz, now)
+    sittings: list[set[str]] = []
+    for n in range(3):
+        at = now + timedelta(hours=n)
+        services.submit_attempt(services.start_attempt(quiz, other, other_enrolment, at,
+                                                       rng_seed=n), {}, at)
+        attempt = services.start_attempt(quiz, learner, enrolment, at, rng_seed=n)
+        sittings.append(set(drawn(attempt)))
+        services.submit_attempt(attempt, {}, at + timedelta(minutes=5))
+    first, second, third = sittings
+    assert len(first) == len(second) == len(third) == 4
+    assert not first & second
+    seen_before = first | second
+    assert len(third - seen_before) == 1 and (third - seen_before) <= {f"e{k}" for k in range(1, 6)}
+    assert services.seen_question_keys(quiz, learner) == first | second | third
+
+
+def test_without_avoid_repeats_a_retake_may_repeat(app, tmp_path, now, make_user):
+    body = "\n".join([choice_questions(5, "equity", "e"), choice_questions(4, "climate", "c")])
+    quiz = install(tmp_path, now, quiz_md(body, blueprint={"equity": 2, "climate": 2}))
+    learner, enrolment = enrolled(make_user, quiz, now)
+    overlaps = 0
+    for n in range(8):
+        at = now + timedelta(hours=n)
+        before = services.seen_question_keys(quiz, learner)
+        attempt = services.start_attempt(quiz, learner, enrolment, at, rng_seed=n)
+        overlaps += bool(set(drawn(attempt)) & before)
+        services.submit_attempt(attempt, {}, at + timedelta(minutes=5))
+    assert overlaps
+
+
 def test_start_needs_an_enrolment(app, tmp_path, now, make_user):
     quiz = install(tmp_path, now, quiz_md())
     with pytest.raises(PermissionDenied):
