@@ -317,7 +317,7 @@ def tags_of(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
 
 #: A small valid program.yml: the course linter's and the programme loader's tests share it
 #: (their expected line numbers refer to it).
-PROGRAM_YML = """\
+LINTER_PROGRAM_YML = """\
 credential:
   name: Test Credential
   abbreviation: TC

@@ -19,10 +19,10 @@ from lms.courses.parser import (
     parse_tree,
     split_front_matter,
 )
-from tests.builders import PROGRAM_YML
+from tests.builders import LINTER_PROGRAM_YML
 
 REPO = Path(__file__).resolve().parents[2]
-PROGRAM = PROGRAM_YML
+PROGRAM = LINTER_PROGRAM_YML
 
 
 COURSE = """\

@@ -16,13 +16,13 @@ from lms.programme import (
     programme_for,
     read_programme_yaml,
 )
-from tests.builders import PROGRAM_YML
+from tests.builders import LINTER_PROGRAM_YML
 
 REPO = Path(__file__).resolve().parents[2]
 
 # The same file as tests/courses/test_course_parser.py uses, so that the line numbers and
 # messages below are the ones the course linter's tests expect.
-PROGRAM = PROGRAM_YML
+PROGRAM = LINTER_PROGRAM_YML
 
 
 @pytest.fixture(autouse=True)
