@@ -110,7 +110,11 @@ def asked(page: Page, stem: str) -> Locator:
 
 
 def answer_and_wait_for_save(page: Page, action: Callable[[], None]) -> None:
-    """Do `action` (a change to an answer) and wait for the autosave request it triggers."""
+    """Do `action` (a change to an answer) and wait for the autosave request it triggers.
+
+    Waits for the page's load event first: before it, quiz.js may not be listening yet and the
+    change would trigger no save (a slow machine showed it)."""
+    page.wait_for_load_state("load")
     with page.expect_response(lambda r: r.request.method == "POST"
                               and r.url.endswith("/answers")) as saved:
         action()
