@@ -2,14 +2,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.types import TypeDecorator
 
+from lms.errors import NotFound
+
+T = TypeVar("T")
+
 #: The largest value every supported database keeps in an INTEGER column (PostgreSQL's int4).
 DB_INT_MAX = 2**31 - 1
+
+
+def get_or_not_found(model: type[T], ident: int, message: str) -> T:
+    """The row of `model` with primary key `ident`, or NotFound(message) (a 404 in views)."""
+    from lms.extensions import db
+
+    row = db.session.get(model, ident)
+    if row is None:
+        raise NotFound(message)
+    return row
 
 
 def rows_changed(result: Result[Any]) -> int:

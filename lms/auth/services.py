@@ -19,8 +19,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import mail
 from lms.auth.models import ROLES, SignInThrottle, User, UserSession, session_key_hash
-from lms.dbtypes import DB_INT_MAX, rows_changed
-from lms.errors import Conflict, NotFound, ValidationError
+from lms.dbtypes import DB_INT_MAX, get_or_not_found, rows_changed
+from lms.errors import Conflict, ValidationError
 from lms.extensions import db
 
 MIN_PASSWORD = 10
@@ -85,10 +85,7 @@ def get_user_by_email(email: str) -> User | None:
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return get_or_not_found(User, user_id, "No such user.")
 
 
 # ---------------------------------------------------------------- registration

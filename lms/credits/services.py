@@ -51,6 +51,7 @@ from lms.credits.models import (
     CeRenewal,
     LedgerEntry,
 )
+from lms.dbtypes import get_or_not_found
 from lms.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
 from lms.programme import Programme, programme_for
@@ -77,10 +78,7 @@ def current_programme() -> Programme:
 
 
 def _holder_of(user_id: int) -> CeHolder:
-    holder = db.session.get(CeHolder, user_id)
-    if holder is None:
-        raise NotFound("That account holds no credential.")
-    return holder
+    return get_or_not_found(CeHolder, user_id, "That account holds no credential.")
 
 
 def _renewals(rows: Iterable[CeRenewal]) -> tuple[rules.Renewal, ...]:
@@ -386,24 +384,15 @@ def report_activity(user: User, data: ActivityInput, evidence: IO[bytes] | None,
 
 
 def get_entry(entry_id: int) -> LedgerEntry:
-    entry = db.session.get(LedgerEntry, entry_id)
-    if entry is None:
-        raise NotFound("No such ledger entry.")
-    return entry
+    return get_or_not_found(LedgerEntry, entry_id, "No such ledger entry.")
 
 
 def get_renewal(renewal_id: int) -> CeRenewal:
-    renewal = db.session.get(CeRenewal, renewal_id)
-    if renewal is None:
-        raise NotFound("No such renewal.")
-    return renewal
+    return get_or_not_found(CeRenewal, renewal_id, "No such renewal.")
 
 
 def get_activity(activity_id: int) -> CeActivity:
-    activity = db.session.get(CeActivity, activity_id)
-    if activity is None:
-        raise NotFound("No such activity.")
-    return activity
+    return get_or_not_found(CeActivity, activity_id, "No such activity.")
 
 
 def _decidable(activity: CeActivity) -> None:
@@ -667,10 +656,7 @@ def decide_reinstatement(renewal: CeRenewal, registrar: User, approve: bool, not
 
 
 def get_audit(audit_id: int) -> CeAudit:
-    audit = db.session.get(CeAudit, audit_id)
-    if audit is None:
-        raise NotFound("No such audit.")
-    return audit
+    return get_or_not_found(CeAudit, audit_id, "No such audit.")
 
 
 def submit_audit_evidence(audit: CeAudit, user: User, evidence: IO[bytes] | None,

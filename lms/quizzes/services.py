@@ -25,7 +25,7 @@ from lms.authoring.schema import DEFAULT_PASSING_SCORE
 from lms.courses import services as courses
 from lms.courses.models import Enrolment, Item
 from lms.courses.signals import item_synced
-from lms.dbtypes import rows_changed
+from lms.dbtypes import get_or_not_found, rows_changed
 from lms.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
 from lms.quizzes import analysis, draw, grading, parser
@@ -136,10 +136,7 @@ def quiz_for_item(item: Item) -> Quiz:
 
 
 def get_quiz(quiz_id: int) -> Quiz:
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        raise NotFound("No such quiz.")
-    return quiz
+    return get_or_not_found(Quiz, quiz_id, "No such quiz.")
 
 
 def active_pool(quiz: Quiz) -> list[QuestionVersion]:
