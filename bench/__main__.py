@@ -10,14 +10,14 @@ median and 95th percentile against each target. Exits 1 if a target is missed.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.common import bench_app
 
 TARGETS_MS = {"catalogue": 150, "course page": 150, "lesson": 150, "dashboard": 150,
               "quiz results + item analysis": 1500}
@@ -57,24 +57,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="lms-bench-"))
-    os.environ["LMS_INSTANCE_PATH"] = str(tmp)
-    os.environ.setdefault("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL")
-                          or f"sqlite:///{tmp / 'bench.sqlite3'}")
-    os.environ["RATELIMIT_ENABLED"] = "false"
-    from flask_migrate import upgrade
+    app, tmp = bench_app("lms-bench-")
 
-    from lms import create_app
     from lms.auth import services as accounts
     from lms.courses import services as courses
     from lms.demo import seed_learning, seed_users
     from lms.extensions import db
     from lms.quizzes import services as quizzes
 
-    app = create_app({"WTF_CSRF_ENABLED": False})
     now = datetime.now(UTC)
     with app.app_context():
-        upgrade()
         tree = tmp / "courses"
         make_tree(tree, args.courses, args.lessons)
         courses.import_courses(tree, now)

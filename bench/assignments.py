@@ -14,14 +14,14 @@ service placing one more submission among them. Prints median and p95 against th
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.common import bench_app
 
 QUEUE_TARGET_MS = 50
 ASSIGN_TARGET_MS = 1000
@@ -126,15 +126,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="lms-bench-assign-"))
-    os.environ["LMS_INSTANCE_PATH"] = str(tmp)
-    os.environ["DATABASE_URL"] = (os.environ.get("BENCH_DATABASE_URL")
-                                  or f"sqlite:///{tmp / 'bench.sqlite3'}")
-    os.environ["RATELIMIT_ENABLED"] = "false"
-    from flask_migrate import upgrade
+    app, tmp = bench_app("lms-bench-assign-")
     from sqlalchemy import event, select
 
-    from lms import create_app
     from lms.assignments import rules
     from lms.assignments import services as assignments
     from lms.auth import services as accounts
@@ -142,10 +136,8 @@ def main() -> int:
     from lms.courses.models import Course, Item
     from lms.extensions import db
 
-    app = create_app({"WTF_CSRF_ENABLED": False})
     now = datetime.now(UTC)
     with app.app_context():
-        upgrade()
         write_tree(tmp / "courses")
         courses.import_courses(tmp / "courses", now)
         grader = accounts.create_user("grader@example.org", "Grace Grader", "instructor",

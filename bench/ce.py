@@ -17,10 +17,10 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+
+from bench.common import bench_app
 
 PAGE_TARGET_MS = 50
 SWEEP_TARGET_S = 60
@@ -92,26 +92,18 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="lms-bench-ce-"))
-    os.environ["LMS_INSTANCE_PATH"] = str(tmp)
-    os.environ["DATABASE_URL"] = (os.environ.get("BENCH_DATABASE_URL")
-                                  or f"sqlite:///{tmp / 'bench.sqlite3'}")
-    os.environ["RATELIMIT_ENABLED"] = "false"
-    from flask_migrate import upgrade
+    # Reminder e-mails go to an in-memory broker, as they go to Redis in production: the
+    # sweep is timed, not the delivery of thousands of e-mails (the worker's job).
+    app, tmp = bench_app("lms-bench-ce-", COURSES_DIR="courses",
+                         CELERY_BROKER_URL="memory://")
 
-    from lms import create_app
     from lms.credits import services as ce
     from lms.extensions import db
 
-    # Reminder e-mails go to an in-memory broker, as they go to Redis in production: the
-    # sweep is timed, not the delivery of thousands of e-mails (the worker's job).
-    app = create_app({"WTF_CSRF_ENABLED": False, "COURSES_DIR": "courses",
-                      "CELERY_BROKER_URL": "memory://"})
     app.logger.setLevel("WARNING")  # the reminders would be logged one by one
     now = datetime.now(UTC)
     today = now.date()
     with app.app_context():
-        upgrade()
         if os.environ.get("BENCH_DATABASE_URL"):  # a reused database: start from empty tables
             db.session.execute(db.text("INSERT INTO ce_ledger_unlock (reason) VALUES ('bench')"))
             for table in ("ce_reminders", "ce_ledger_entries", "ce_holders", "outbox_messages"):
