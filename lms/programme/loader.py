@@ -19,7 +19,6 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from lms.authoring.problems import Problem
 from lms.programme.models import (
     ActivityCap,
     ActivityType,
@@ -154,16 +154,8 @@ _MISSING: dict[tuple[str, ...], str] = {
 }
 
 
-@dataclass(frozen=True)
-class ProgrammeProblem:
-    """One problem in program.yml: the file as given (relative when possible), a line >= 1."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+#: One problem in program.yml: the authoring toolkit's `path:LINE: message` problem.
+ProgrammeProblem = Problem
 
 
 class InvalidProgramme(ValueError):
