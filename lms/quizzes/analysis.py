@@ -1,7 +1,10 @@
 """Item analysis of a quiz for instructors (classical test theory, standard library only).
 
-Input: submitted attempts, each ``{"attempt_id", "total_percent", "items": {question_key:
-{"earned", "points", "response"}}}``, and the question dicts of the quiz.
+Input: submitted attempts, each ``{"attempt_id", "total_percent", "items": {unit:
+{"earned", "points", "response"}}}``, and the question dicts of the quiz. A *unit* is what one
+row of the analysis is about: by default a question's key; the quiz engine passes one unit per
+question *version* (:class:`Version`), so answers graded under an older version are analysed
+against that version's own stem, options and key, never against the current ones.
 
 Definitions used (documented in the instructor help as well):
 
@@ -17,13 +20,16 @@ Definitions used (documented in the instructor help as well):
   alpha, both on unweighted item scores (0..1) and population variances. The matrix
   holds every attempt and only the items seen by *all* attempts (with drawn subsets
   the other items are left out); None with fewer than 2 such items or 2 attempts, or
-  when the total score does not vary.
+  when the total score does not vary. Units are versions, so a question whose version
+  changed between attempts is left out of the matrix (its versions are different items).
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from lms.quizzes.questions import CHOICE_TYPES, Question
@@ -33,6 +39,23 @@ TOO_HARD = 0.2
 TOO_EASY = 0.95
 LOW_DISCRIMINATION = 0.1
 UL_FRACTION = 0.27
+
+
+@dataclass(frozen=True)
+class Version:
+    """Which version of a question a row of the analysis is about.
+
+    ``unit`` is the key the attempts' items are stored under; ``number`` counts the
+    question's versions from 1; ``introduced_at`` is when that version was first imported;
+    ``current`` says whether learners starting now draw it; ``retired`` that the question
+    itself is gone from the quiz (no new attempt draws any of its versions).
+    """
+
+    unit: str
+    number: int
+    introduced_at: datetime | None
+    current: bool
+    retired: bool
 
 
 def _num(value: Any) -> float | None:
@@ -141,8 +164,14 @@ def reliability(matrix: list[list[float]]) -> tuple[float | None, str | None]:
     return k / (k - 1) * (1 - spread / var_total), method
 
 
-def item_analysis(attempts: list[dict[str, Any]], questions: list[Question]) -> dict[str, Any]:
+def item_analysis(attempts: list[dict[str, Any]], questions: list[Question],
+                  versions: list[Version] | None = None) -> dict[str, Any]:
     """Analyse submitted attempts of a quiz.
+
+    ``versions`` (as long as ``questions``) says which version each question dict is and
+    under which unit the attempts hold its answers; without it the unit is the question key.
+    Each item then also carries ``unit``, ``version``, ``introduced_at``, ``current`` and
+    ``retired`` (None/None/True/False without ``versions``).
 
     Returns ``{"test": {n_attempts, mean, sd, reliability, reliability_method,
     reliability_items}, "items": [per question, in the order of ``questions``]}`` where
@@ -164,9 +193,14 @@ def item_analysis(attempts: list[dict[str, Any]], questions: list[Question]) -> 
             }
         )
 
+    if versions is not None and len(versions) != len(questions):
+        raise ValueError("versions must describe every question")
+    units = [v.unit for v in versions] if versions is not None else \
+        [q.get("key", "") for q in questions]
     items = []
-    for question in questions:
-        key = question.get("key", "")
+    for index, question in enumerate(questions):
+        key = units[index]
+        version = versions[index] if versions is not None else None
         seen = [r for r in rows if key in r["scores"]]
         fractions = [r["scores"][key][0] for r in seen]
         facility = statistics.fmean(fractions) if fractions else None
@@ -195,7 +229,12 @@ def item_analysis(attempts: list[dict[str, Any]], questions: list[Question]) -> 
         ]
         items.append(
             {
-                "key": key,
+                "key": question.get("key", ""),
+                "unit": key,
+                "version": version.number if version else None,
+                "introduced_at": version.introduced_at if version else None,
+                "current": version.current if version else True,
+                "retired": version.retired if version else False,
                 "type": question.get("type"),
                 "stem": question.get("stem", ""),
                 "points": question.get("points", 1),
@@ -209,11 +248,7 @@ def item_analysis(attempts: list[dict[str, Any]], questions: list[Question]) -> 
             }
         )
 
-    common = [
-        q.get("key", "")
-        for q in questions
-        if rows and all(q.get("key", "") in r["scores"] for r in rows)
-    ]
+    common = [unit for unit in units if rows and all(unit in r["scores"] for r in rows)]
     matrix = [[r["scores"][key][0] for key in common] for r in rows]
     rel, method = reliability(matrix) if common else (None, None)
     totals = [r["total"] for r in rows]
@@ -230,6 +265,10 @@ def item_analysis(attempts: list[dict[str, Any]], questions: list[Question]) -> 
 
 CSV_HEADER = [
     "question_key",
+    "version",
+    "version_introduced",
+    "current_version",
+    "retired",
     "type",
     "stem",
     "n",
@@ -247,6 +286,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat(timespec="minutes") if isinstance(value, datetime) else None
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if value else "no"
+
+
 def _text_cell(value: Any) -> str:
     """A text cell safe to open in a spreadsheet (no formula injection)."""
     return safe_cell(_cell(value))
@@ -256,7 +303,9 @@ def to_csv_rows(analysis: dict[str, Any]) -> list[list[str]]:
     """The per-question analysis as CSV rows (strings), header row first.
 
     ``option_counts`` is rendered as ``option text: count`` joined by `` | ``;
-    ``flags`` joined by ``; ``. Empty cells stand for undefined values.
+    ``flags`` joined by ``; ``. Empty cells stand for undefined values. ``version`` is the
+    version number (empty when unknown), ``version_introduced`` its ISO date and time,
+    ``current_version`` and ``retired`` are ``yes``/``no``.
     """
     rows = [list(CSV_HEADER)]
     for item in analysis.get("items", []):
@@ -267,6 +316,10 @@ def to_csv_rows(analysis: dict[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 _text_cell(item.get("key")),
+                _cell(item.get("version")),
+                _cell(_iso(item.get("introduced_at"))),
+                _yes_no(item.get("current", True)),
+                _yes_no(item.get("retired", False)),
                 _cell(item.get("type")),
                 _text_cell(item.get("stem")),
                 _cell(item.get("n")),

@@ -60,8 +60,9 @@ def _version_hash(data: dict) -> str:
 def sync_quiz(item: Item, parsed_quiz, now: datetime) -> Quiz:
     """Bring a quiz's settings and questions in line with its Markdown (caller's transaction).
 
-    A question whose content changed gets a new version; attempts keep the version they drew,
-    so their scores never change. Questions gone from the file are retired, not deleted.
+    A question whose content changed gets a new version, unless the content is that of one of
+    its earlier versions, which then becomes current again; attempts keep the version they
+    drew, so their scores never change. Questions gone from the file are retired, not deleted.
     """
     quiz = db.session.scalar(select(Quiz).where(Quiz.item_id == item.id))
     if quiz is None:
@@ -89,13 +90,7 @@ def sync_quiz(item: Item, parsed_quiz, now: datetime) -> Quiz:
         digest = _version_hash(data)
         current = question.current_version
         if current is None or current.content_hash != digest:
-            number = (db.session.scalar(select(func.max(QuestionVersion.number))
-                                        .where(QuestionVersion.question_id == question.id))
-                      or 0) + 1
-            version = QuestionVersion(question_id=question.id, number=number,
-                                      content_hash=digest, data=data, created_at=now)
-            db.session.add(version)
-            db.session.flush()
+            version = _version_for(question, data, digest, now)
             question.current_version_id = version.id
             question.current_version = version
     for key, question in existing.items():
@@ -103,6 +98,26 @@ def sync_quiz(item: Item, parsed_quiz, now: datetime) -> Quiz:
             question.active = False
     db.session.flush()
     return quiz
+
+
+def _version_for(question: Question, data: dict, digest: str,
+                 now: datetime) -> QuestionVersion:
+    """The version of `question` whose content is `data`: an earlier one with the same content
+    hash (the file went back to it: that version becomes current again, so its answers are
+    analysed together), else a new one numbered after the last."""
+    earlier = db.session.scalar(
+        select(QuestionVersion).where(QuestionVersion.question_id == question.id,
+                                      QuestionVersion.content_hash == digest)
+        .order_by(QuestionVersion.number.desc()).limit(1))
+    if earlier is not None:
+        return earlier
+    number = (db.session.scalar(select(func.max(QuestionVersion.number))
+                                .where(QuestionVersion.question_id == question.id)) or 0) + 1
+    version = QuestionVersion(question_id=question.id, number=number, content_hash=digest,
+                              data=data, created_at=now)
+    db.session.add(version)
+    db.session.flush()
+    return version
 
 
 def _on_item_synced(item: Item, parsed=None, now=None, **_):
@@ -619,24 +634,48 @@ def submitted_attempts(quiz: Quiz, *, since: datetime | None = None,
 
 
 def analyse(quiz: Quiz, attempts: list[Attempt]) -> dict:
-    """Item analysis over submitted attempts (two queries whatever their number)."""
+    """Item analysis over submitted attempts, one row per question *version* (three queries
+    whatever their number).
+
+    Each answer is analysed against the version it was drawn and graded under, so a key
+    changed by an author does not turn answers that were right into wrong ones. Rows follow
+    the quiz's question order; within a question the current version comes first, then the
+    older versions that were answered, newest first. Retired questions (gone from the quiz
+    file) keep their rows, marked retired.
+    """
     ids = [a.id for a in attempts]
     rows: Iterable[Any] = db.session.execute(
         select(AttemptQuestion.attempt_id, AttemptQuestion.earned, AttemptQuestion.response,
-               QuestionVersion.data)
+               QuestionVersion)
         .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.version_id)
         .where(AttemptQuestion.attempt_id.in_(ids))) if ids else []
     items: dict[int, dict] = {a.id: {} for a in attempts}
-    for attempt_id, earned, response, data in rows:
-        items[attempt_id][data["key"]] = {"earned": earned or 0.0,
-                                          "points": grading.question_points(data),
-                                          "response": response}
+    answered: dict[int, dict[int, QuestionVersion]] = {}
+    for attempt_id, earned, response, version in rows:
+        items[attempt_id][str(version.id)] = {"earned": earned or 0.0,
+                                              "points": grading.question_points(version.data),
+                                              "response": response}
+        answered.setdefault(version.question_id, {})[version.id] = version
     payload = [{"attempt_id": a.id, "total_percent": a.percent, "items": items[a.id]}
                for a in attempts]
-    questions = [q.current_version.data for q in db.session.scalars(
-        select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position)
-        .options(selectinload(Question.current_version))) if q.current_version]
-    return analysis.item_analysis(payload, questions)
+    questions: list = []
+    described: list[analysis.Version] = []
+    for question in db.session.scalars(
+            select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position)
+            .options(selectinload(Question.current_version))):
+        shown = dict(answered.get(question.id, {}))
+        current = question.current_version
+        if current is not None:
+            shown.pop(current.id, None)
+        ordered = ([current] if current is not None else []) + sorted(
+            shown.values(), key=lambda v: v.number, reverse=True)
+        for version in ordered:
+            questions.append(version.data)
+            described.append(analysis.Version(
+                unit=str(version.id), number=version.number, introduced_at=version.created_at,
+                current=current is not None and version.id == current.id,
+                retired=not question.active))
+    return analysis.item_analysis(payload, questions, described)
 
 
 def exam_quizzes() -> list[Quiz]:

@@ -242,6 +242,10 @@ def test_csv_rows():
     rows = to_csv_rows(analysis)
     assert rows[0] == [
         "question_key",
+        "version",
+        "version_introduced",
+        "current_version",
+        "retired",
         "type",
         "stem",
         "n",
@@ -253,9 +257,41 @@ def test_csv_rows():
     ]
     assert len(rows) == 4
     assert all(isinstance(cell, str) for row in rows for cell in row)
-    assert rows[1][:5] == ["i1", "single", "Stem i1", "5", "0.6"]
-    assert rows[1][7] == "Alpha: 3 | Beta: 1"
-    assert rows[2][2] == "'=HYPERLINK(bad)"  # no formula injection in spreadsheets
+    assert rows[1][:9] == ["i1", "", "", "yes", "no", "single", "Stem i1", "5", "0.6"]
+    assert rows[1][11] == "Alpha: 3 | Beta: 1"
+    assert rows[2][6] == "'=HYPERLINK(bad)"  # no formula injection in spreadsheets
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     assert buffer.getvalue().count("\n") == 4
+
+
+def test_each_version_is_analysed_against_its_own_key():
+    """The issue's case: an author changed the key after some attempts were graded; every
+    answer was right under the version it was graded under."""
+    from datetime import UTC, datetime
+
+    from lms.quizzes.analysis import Version
+
+    old = question("k", "single", [("a", "Alpha", True), ("b", "Beta", False)])
+    new = question("k", "single", [("a", "Alpha", False), ("b", "Beta", True)])
+    first, second = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
+    attempts = [attempt(1, {"v1": 1.0}, {"v1": "a"}), attempt(2, {"v1": 1.0}, {"v1": "a"}),
+                attempt(3, {"v2": 1.0}, {"v2": "b"})]
+    versions = [Version("v2", 2, second, current=True, retired=False),
+                Version("v1", 1, first, current=False, retired=False)]
+    result = item_analysis(attempts, [new, old], versions)
+    current, earlier = result["items"]
+    assert (current["version"], current["n"], current["facility"]) == (2, 1, 1.0)
+    assert (earlier["version"], earlier["n"], earlier["facility"]) == (1, 2, 1.0)
+    assert [(o["text"], o["correct"], o["count"]) for o in earlier["options"]] == [
+        ("Alpha", True, 2), ("Beta", False, 0)]
+    assert [(o["text"], o["correct"], o["count"]) for o in current["options"]] == [
+        ("Alpha", False, 0), ("Beta", True, 1)]
+    assert (earlier["current"], current["current"]) == (False, True)
+    assert earlier["introduced_at"] == first
+    # Grouped by key (the old behaviour) the same answers would read 1 right out of 3.
+    rows = to_csv_rows(result)
+    assert rows[1][:5] == ["k", "2", "2026-11-20T00:00+00:00", "yes", "no"]
+    assert rows[2][:5] == ["k", "1", "2026-11-01T00:00+00:00", "no", "no"]
+    with pytest.raises(ValueError):
+        item_analysis(attempts, [new], versions)

@@ -240,3 +240,128 @@ def test_editing_in_the_browser_also_makes_a_new_version(app, tree, now, make_us
     assert versions(quiz) == {"city": [1, 2], "count": [1, 2], "pillar": [1]}
     assert snapshot(old.id) == before
     assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == 5
+
+
+# ------------------------------------------------------------- item analysis per version
+
+
+def rows_of(report: dict) -> dict[tuple[str, int], dict]:
+    """(question key, version number) -> that version's row of the item analysis."""
+    return {(i["key"], i["version"]): i for i in report["items"]}
+
+
+def test_item_analysis_keeps_each_version_apart_after_a_key_change(app, tree, now, make_user):
+    """The issue's case: the author changes the right answer of `city` after two attempts
+    were graded under version 1; every answer is right under its own version."""
+    quiz = tree.publish(quiz_md(V1), now)
+    for _ in range(2):
+        learner = make_user()
+        take(quiz, learner, courses.enrol(learner, quiz.item.course, now), now)
+    later = now + timedelta(days=1)
+    quiz = tree.publish(quiz_md(V2), later)
+    learner = make_user()
+    take(quiz, learner, courses.enrol(learner, quiz.item.course, later), later)
+
+    report = services.analyse(quiz, services.submitted_attempts(quiz))
+    rows = rows_of(report)
+    assert [(i["key"], i["version"]) for i in report["items"]] == [
+        ("city", 2), ("city", 1), ("count", 2), ("count", 1), ("pillar", 1)]
+    old, new = rows[("city", 1)], rows[("city", 2)]
+    assert (old["n"], old["facility"], old["current"]) == (2, 1.0, False)
+    assert (new["n"], new["facility"], new["current"]) == (1, 1.0, True)
+    assert old["introduced_at"] == now and new["introduced_at"] == later
+    # Each version's options and key are its own: Portland was right under version 1.
+    assert [(o["text"], o["correct"], o["count"]) for o in old["options"]] == [
+        ("Portland", True, 2), ("Atlanta", False, 0)]
+    assert [(o["text"], o["correct"], o["count"]) for o in new["options"]] == [
+        ("Portland", False, 0), ("Atlanta", True, 1)]
+    assert rows[("pillar", 1)]["n"] == 3 and rows[("pillar", 1)]["facility"] == 1.0
+    # Only `pillar` was seen by all three attempts in one version.
+    assert report["test"]["reliability_items"] == 1
+
+
+def test_item_analysis_marks_removed_questions_retired(app, tree, now, make_user):
+    quiz = tree.publish(quiz_md(V1), now)
+    learner = make_user()
+    take(quiz, learner, courses.enrol(learner, quiz.item.course, now), now)
+    quiz = tree.publish(quiz_md(V1.split("## Which Pillar")[0]), now + timedelta(days=1))
+    rows = rows_of(services.analyse(quiz, services.submitted_attempts(quiz)))
+    assert {k: r["retired"] for k, r in rows.items()} == {
+        ("city", 1): False, ("count", 1): False, ("pillar", 1): True}
+    assert rows[("pillar", 1)]["n"] == 1
+
+
+def test_reimport_returning_to_an_earlier_version_reuses_it(app, tree, now, make_user):
+    quiz = tree.publish(quiz_md(V1), now)
+    first = make_user()
+    old = take(quiz, first, courses.enrol(first, quiz.item.course, now), now)
+    v1_ids = {aq.version.data["key"]: aq.version_id for aq in old.questions}
+
+    quiz = tree.publish(quiz_md(V2), now + timedelta(days=1))
+    assert versions(quiz) == {"city": [1, 2], "count": [1, 2], "pillar": [1]}
+    quiz = tree.publish(quiz_md(V1), now + timedelta(days=2))
+    assert versions(quiz) == {"city": [1, 2], "count": [1, 2], "pillar": [1]}  # no third
+    assert {q.key: q.current_version_id for q in quiz.questions} == v1_ids
+    assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == 5
+
+    second = make_user()
+    later = now + timedelta(days=3)
+    new = take(quiz, second, courses.enrol(second, quiz.item.course, later), later)
+    assert {aq.version.data["key"]: aq.version_id for aq in new.questions} == v1_ids
+    assert new.percent == 100.0
+
+    report = services.analyse(quiz, services.submitted_attempts(quiz))
+    rows = rows_of(report)
+    # Version 2 was never answered: only the current version 1 is listed, with both attempts.
+    assert sorted(rows) == [("city", 1), ("count", 1), ("pillar", 1)]
+    assert all(r["n"] == 2 and r["facility"] == 1.0 and r["current"] for r in rows.values())
+    assert report["test"]["reliability_items"] == 3
+
+
+def test_results_page_and_csv_say_which_version_each_row_is(app, tree, now, make_user,
+                                                             sign_in, count_queries):
+    import csv
+    import io
+
+    app.config["FROZEN_NOW"] = now + timedelta(days=5)
+    quiz = tree.publish(quiz_md(V1), now)
+    teacher = make_user("instructor", email="teach@example.org")
+    client = app.test_client()
+    sign_in(client, teacher)
+
+    def learners(n: int, when) -> None:
+        for _ in range(n):
+            learner = make_user()
+            take(quiz, learner, courses.enrol(learner, quiz.item.course, when), when)
+
+    def page_queries() -> int:
+        with count_queries() as counter:
+            assert client.get(f"/quiz/{quiz.id}/results").status_code == 200
+        return counter.count
+
+    learners(2, now)
+    later = now + timedelta(days=1)
+    quiz = tree.publish(quiz_md(V2.split("## Which Pillar")[0]), later)
+    learners(1, later)
+    small = page_queries()
+
+    page = client.get(f"/quiz/{quiz.id}/results").get_data(as_text=True)
+    assert "Version 2, introduced 25 Nov 2026, 12:00 UTC · current" in page
+    assert "Version 1, introduced 24 Nov 2026, 12:00 UTC · earlier version" in page
+    assert '<span class="badge warn">retired</span>' in page
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"/quiz/{quiz.id}/analysis.csv").get_data(as_text=True))))
+    table = [(r["question_key"], r["version"], r["current_version"], r["retired"], r["n"],
+              r["facility"]) for r in rows]
+    assert table == [("city", "2", "yes", "no", "1", "1.0"), ("city", "1", "no", "no", "2", "1.0"),
+                     ("count", "2", "yes", "no", "1", "1.0"),
+                     ("count", "1", "no", "no", "2", "1.0"),
+                     ("pillar", "1", "yes", "yes", "2", "1.0")]
+    assert rows[1]["version_introduced"] == "2026-11-24T12:00+00:00"
+
+    # More attempts, and a third version, do not add queries to the page.
+    learners(4, later)
+    quiz = tree.publish(quiz_md(V1.replace("Portland", "Portland, Oregon")),
+                        now + timedelta(days=2))
+    learners(3, now + timedelta(days=2))
+    assert page_queries() == small
