@@ -164,5 +164,8 @@ def test_no_trivia_items(trivia):
 
 
 if __name__ == "__main__":  # pragma: no cover - a report for authors
+    from lms import register_item_kinds
+
+    register_item_kinds()  # quizzes and assignments, as create_app does
     for name, value in figures().items():
         print(f"{name}: {value}")
