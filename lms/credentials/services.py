@@ -324,9 +324,11 @@ def issue(user: User, issued_on: date, reason: str, by: User | None,
 
 
 def _lock_user(user: User) -> None:
-    """Serialise credential decisions for one learner (a row lock on PostgreSQL; SQLite
-    serialises writers anyway)."""
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    """Serialise credential decisions for one learner: a row lock on PostgreSQL (SQLite
+    serialises writers anyway). FOR NO KEY UPDATE, so that foreign-key checks of rows that
+    point at the user (KEY SHARE) neither wait for it nor deadlock with it."""
+    db.session.execute(select(User.id).where(User.id == user.id)
+                       .with_for_update(key_share=True))
 
 
 def grant_if_earned(user: User, now: datetime) -> Credential | None:
@@ -380,11 +382,10 @@ def _on_legal_name_changed(user: User, now: datetime | None = None, **_: object)
 def connect_signals() -> None:
     """Listen to the features below (they never import credentials)."""
     from lms.auth.signals import legal_name_changed
-    from lms.courses.signals import course_completed, item_done
+    from lms.courses.signals import item_done
     from lms.credits.signals import cycle_renewed
 
-    item_done.connect(_on_item_done, weak=False)
-    course_completed.connect(_on_item_done, weak=False)
+    item_done.connect(_on_item_done, weak=False)  # also sent for the item that completes a course
     cycle_renewed.connect(_on_renewed, weak=False)
     legal_name_changed.connect(_on_legal_name_changed, weak=False)
 
