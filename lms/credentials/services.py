@@ -126,6 +126,22 @@ def standing(credential: Credential, today: date) -> Standing:
                     found[1].last_day if found else None)
 
 
+@dataclass(frozen=True)
+class Card:
+    credential: Credential
+    status: str
+    valid_until: date | None
+
+
+def dashboard_card(user: User, today: date) -> Card | None:
+    """The dashboard's credential card (four queries; one when the user holds none)."""
+    credential = current_credential(user)
+    if credential is None:
+        return None
+    found = standing(credential, today)
+    return Card(credential, found.status, found.valid_until)
+
+
 def certificate_content(credential: Credential, today: date) -> CertificateContent:
     programme = credits.current_programme()
     user = db.session.get_one(User, credential.user_id)
@@ -413,17 +429,17 @@ def change_state(credential: Credential, action: str, reason: str, by: User | No
     if len(reason) > REASON_MAX:
         raise ValidationError(f"The reason is too long (at most {REASON_MAX} characters).")
     allowed, target = _TRANSITIONS[action]
+    before = credential.state
     # A conditional UPDATE: two registrars acting at once cannot both succeed.
     done = db.session.execute(
         update(Credential).where(Credential.id == credential.id,
                                  Credential.state.in_(allowed))
         .values(state=target, state_reason="" if target == CREDENTIAL_ACTIVE else reason,
-                state_changed_at=now))
+                state_changed_at=now).execution_options(synchronize_session=False))
     if rows_changed(done) != 1:
         db.session.rollback()
         raise Conflict(f"{credential.credential_id} is {credential.state}: it cannot be "
                        f"{_PAST[action]}.")
-    before = credential.state
     db.session.add(CredentialEvent(credential_id=credential.id, at=now,
                                    by_id=by.id if by else None, from_state=before,
                                    to_state=target, reason=reason))
