@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from lms.auth.access import login_required
 from lms import clock
+from lms.auth.access import login_required
 from lms.courses import services as courses
 from lms.credentials import services as credentials
 from lms.extensions import limiter
