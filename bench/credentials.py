@@ -63,12 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         # A cohort of N holders, each with a stored certificate (one signed PDF stored N times).
         cohort = Cohort(name="Bench cohort", slug="bench-cohort", description="",
                         created_at=now)
-        registrar = User(email="registrar@bench.example", password_hash="x", name="Registrar",
+        registrar = User(email="registrar@bench.example", password_hash="!", name="Registrar",  # noqa: S106 - no password
                          role="registrar", created_at=now)
         db.session.add_all([cohort, registrar])
         db.session.flush()
         for n in range(1, args.cohort + 1):
-            user = User(email=f"holder{n}@bench.example", password_hash="x",
+            user = User(email=f"holder{n}@bench.example", password_hash="!",  # noqa: S106 - no password
                         name=f"Holder {n}", created_at=now)
             db.session.add(user)
             db.session.flush()
