@@ -127,7 +127,7 @@ class Config:
         # generated into instance/ob_issuer_key.jwk on first use).
         self.VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "120 per minute")
         self.VERIFY_BATCH_RATE_LIMIT = os.environ.get("VERIFY_BATCH_RATE_LIMIT", "20 per minute")
-        self.VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_MB", "10")) * 1024 * 1024
+        self.VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_MB", "10")) << 20
         self.OB_ISSUER_NAME = os.environ.get("OB_ISSUER_NAME", "Just Communities")
         self.OB_ISSUER_KEY_FILE = os.environ.get("OB_ISSUER_KEY_FILE", "").strip() or None
         # Certificate signing (lms/credentials/signing.py, docs/operations.md): the

@@ -11,8 +11,9 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from lms import clock
 from lms.errors import NotFound
-from lms.extensions import csrf, limiter
+from lms.extensions import csrf
 from lms.verify import keys, services
+from lms.verify.limits import batch_limit, lookup_limit
 from lms.verify.openapi import document as openapi_document
 from lms.web import problem
 
@@ -24,14 +25,6 @@ JWT_MIMETYPE = "application/vc+jwt"
 #: minute); the key, issuer and API description change rarely.
 SHORT_CACHE = "public, max-age=60"
 LONG_CACHE = "public, max-age=3600"
-
-
-def _lookup_limit() -> str:
-    return current_app.config["VERIFY_RATE_LIMIT"]
-
-
-def _batch_limit() -> str:
-    return current_app.config["VERIFY_BATCH_RATE_LIMIT"]
 
 
 def cacheable(response: Response, cache_control: str) -> Response:
@@ -79,7 +72,7 @@ def docs():
 
 
 @bp.get("/v1/verify/<credential_id>")
-@limiter.limit(_lookup_limit)
+@lookup_limit
 def verify_one(credential_id: str):
     found = services.find(credential_id, clock.now().date()).found
     if found is None:
@@ -91,7 +84,7 @@ def verify_one(credential_id: str):
 
 
 @bp.post("/v1/verify/batch")
-@limiter.limit(_batch_limit)
+@batch_limit
 def verify_batch():
     body = request.get_json(silent=True)
     ids = body.get("ids") if isinstance(body, dict) else None
@@ -105,7 +98,7 @@ def verify_batch():
 
 
 @bp.post("/v1/verify/pdf")
-@limiter.limit(_lookup_limit)
+@lookup_limit
 def verify_pdf():
     upload = request.files.get("file")
     if upload is None:
@@ -168,7 +161,7 @@ def ob_status(list_id: str, purpose: str = ""):
 
 
 @bp.post("/v1/ob/verify")
-@limiter.limit(_lookup_limit)
+@lookup_limit
 def ob_verify():
     if request.mimetype == "application/json":
         body = request.get_json(silent=True)

@@ -15,21 +15,18 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from lms import clock
+from lms.auth.access import login_required
 from lms.credentials.ids import parse_id
 from lms.errors import NotFound
-from lms.extensions import limiter
 from lms.mail import external_url
 from lms.verify import services
 from lms.verify.forms import LookupForm, PdfForm
+from lms.verify.limits import lookup_limit, lookups
 
 bp = Blueprint("verify", __name__, template_folder="templates")
-
-
-def _limit() -> str:
-    return current_app.config["VERIFY_RATE_LIMIT"]
 
 
 def _looked_up() -> bool:
@@ -45,7 +42,7 @@ def _may_download_badge(credential_id: str) -> bool:
 
 
 @bp.get("/verify")
-@limiter.limit(_limit, exempt_when=lambda: not _looked_up())
+@lookups(exempt_when=lambda: not _looked_up())
 def index():
     form = LookupForm(request.args)
     pdf_form = PdfForm()
@@ -65,7 +62,7 @@ def index():
 
 
 @bp.post("/verify/pdf")
-@limiter.limit(_limit)
+@lookup_limit
 def pdf():
     form = PdfForm()
     report = None
@@ -84,7 +81,7 @@ def pdf():
 
 
 @bp.get("/verify/<credential_id>")
-@limiter.limit(_limit)
+@lookup_limit
 def credential(credential_id: str):
     found = services.find(credential_id, clock.now().date()).found
     if found is None:
