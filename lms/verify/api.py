@@ -71,7 +71,7 @@ def docs():
 # --------------------------------------------------------------------------- verification
 
 
-@bp.get("/v1/verify/<credential_id>")
+@bp.get("/v1/verify/<path:credential_id>")
 @lookup_limit
 def verify_one(credential_id: str):
     found = services.find(credential_id, clock.now().date()).found

@@ -80,7 +80,7 @@ def pdf():
                            explained=services.STATUS_EXPLAINED), 200 if report else 422
 
 
-@bp.get("/verify/<credential_id>")
+@bp.get("/verify/<path:credential_id>")
 @lookup_limit
 def credential(credential_id: str):
     found = services.find(credential_id, clock.now().date()).found
