@@ -69,21 +69,12 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best == "application/json")
 
 
-def problem(code: int, detail: str | None = None, **extra: object) -> Response:
-    """An RFC 9457 problem+json response: ``type``, ``title``, ``status``, ``detail``."""
-    title, text = ERROR_TEXT.get(code, ("Error", "Something went wrong."))
-    body = {"type": "about:blank", "title": title, "status": code, "detail": detail or text,
-            **extra}
-    response = jsonify(body)
-    response.status_code = code
-    response.mimetype = "application/problem+json"
-    return response
-
-
 def render_error(code: int, detail: str | None = None):
     title, text = ERROR_TEXT.get(code, ("Error", "Something went wrong."))
     if request.path.startswith("/api/"):
-        return problem(code, detail)
+        from lms.verify.problems import problem
+
+        return problem(code, detail or text)
     if _wants_json():
         return jsonify({"error": title, "detail": detail or text}), code
     if request_ctx.url_adapter is None:  # e.g. a Host not in TRUSTED_HOSTS: no URLs to build

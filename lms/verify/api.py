@@ -15,7 +15,7 @@ from lms.extensions import csrf
 from lms.verify import keys, services
 from lms.verify.limits import batch_limit, lookup_limit
 from lms.verify.openapi import document as openapi_document
-from lms.web import problem
+from lms.verify.problems import problem
 
 bp = Blueprint("verify_api", __name__, template_folder="templates")
 csrf.exempt(bp)

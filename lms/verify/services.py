@@ -280,20 +280,24 @@ def check_badge(token: object, today: date) -> BadgeCheck:
 # --------------------------------------------------------------------------- LinkedIn
 
 
-def linkedin_url(credential: PublicCredential) -> str:
-    """LinkedIn's "Add to profile" link for a certification, filled in."""
+def linkedin_url(credential_id: str, credential_name: str, issued_on: date,
+                 valid_until: date | None) -> str:
+    """LinkedIn's "Add to profile" link for a certification, filled in: the credential's name,
+    the organisation, issue and expiry month, the ID and the public verification URL.
+
+    Also a template global, ``linkedin_add_url(...)``, for the holder's credential page."""
     from urllib.parse import urlencode
 
     values: dict[str, Any] = {
         "startTask": "CERTIFICATION_NAME",
-        "name": credential.credential_name,
+        "name": credential_name,
         "organizationName": current_app.config["OB_ISSUER_NAME"],
-        "issueYear": credential.issued_on.year,
-        "issueMonth": credential.issued_on.month,
+        "issueYear": issued_on.year,
+        "issueMonth": issued_on.month,
     }
-    if credential.valid_until is not None:
-        values["expirationYear"] = credential.valid_until.year
-        values["expirationMonth"] = credential.valid_until.month
-    values["certId"] = credential.credential_id
-    values["certUrl"] = external_url("verify.credential", credential_id=credential.credential_id)
+    if valid_until is not None:
+        values["expirationYear"] = valid_until.year
+        values["expirationMonth"] = valid_until.month
+    values["certId"] = credential_id
+    values["certUrl"] = external_url("verify.credential", credential_id=credential_id)
     return "https://www.linkedin.com/profile/add?" + urlencode(values)

@@ -27,6 +27,9 @@ from lms.verify.forms import LookupForm, PdfForm
 from lms.verify.limits import lookup_limit, lookups
 
 bp = Blueprint("verify", __name__, template_folder="templates")
+# The holder's credential page (lms/credentials) fills LinkedIn's link with this; see
+# templates/verify/_linkedin.html.
+bp.add_app_template_global(services.linkedin_url, "linkedin_add_url")
 
 
 def _looked_up() -> bool:
@@ -96,7 +99,9 @@ def credential(credential_id: str):
                            qr=qr, label=services.STATUS_LABELS[found.status],
                            explained=services.STATUS_EXPLAINED[found.status],
                            holder_view=holder_view, today=clock.now().date(),
-                           linkedin=services.linkedin_url(found) if holder_view else None)
+                           linkedin=services.linkedin_url(
+                               found.credential_id, found.credential_name, found.issued_on,
+                               found.valid_until) if holder_view else None)
 
 
 @bp.get("/verify/<credential_id>/open-badge.jwt")

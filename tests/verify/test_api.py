@@ -50,7 +50,7 @@ def test_malformed_and_unknown_ids_get_the_same_404(client, holder, today_is, ba
     r = client.get(f"/api/v1/verify/{bad}")
     assert r.status_code == 404 and r.mimetype == PROBLEM
     body = r.get_json()
-    assert body == {"type": "about:blank", "title": "Page not found", "status": 404,
+    assert body == {"type": "about:blank", "title": "Not Found", "status": 404,
                     "detail": "No credential has this ID."}
     assert body == unknown.get_json()
 
