@@ -267,8 +267,12 @@ def demo_command():
     from lms.credentials import services as credentials
 
     holders = seed_ce(now, DEMO_PASSWORD, users["registrar"], credentials.issue)
+    from lms.credentials.demo import seed_credentials
+
+    holders += seed_credentials(now, DEMO_PASSWORD, users["registrar"])
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")
     click.echo(f"  plus {len(COHORT)} cohort learners, e.g. {_email(COHORT[0][0])}")
-    click.echo(f"  and AP holders in every CE state: {', '.join(holders)}")
+    click.echo(f"  and AP holders in every state (active, grace, expired, suspended, "
+               f"revoked), each with a signed certificate: {', '.join(holders)}")

@@ -89,10 +89,12 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("courses.catalogue", "Courses", None),
     ("verify.index", "Verify", None),
     ("main.dashboard", "My learning", "learner"),
+    ("credentials.mine", "My credential", "learner"),
     ("credits.my_ce", "My CE", "learner"),
     ("courses.teaching", "Teaching", "instructor"),
     ("assignments.queue", "Grading", "instructor"),
     ("credits.programme", "CE programme", "registrar"),
+    ("credentials.register", "Credentials", "registrar"),
     ("admin.index", "Admin", "registrar"),
 ]
 

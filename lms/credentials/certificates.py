@@ -101,7 +101,7 @@ def _qr(c, url: str, x: float, y: float, size: float) -> None:
     """A QR code of `url` as vector squares (segno computes the matrix)."""
     import segno
 
-    code = segno.make(url, error="m", micro=False)
+    code = segno.make(url, error="m", micro=False, mask=2)  # fixed mask: no scoring of 8
     matrix = list(code.matrix)
     border = 2
     modules = len(matrix) + 2 * border

@@ -32,7 +32,11 @@ def issue_command(email: str, issued_on: str | None, reason: str) -> None:
     if user is None:
         raise click.ClickException(f"No account for {email}.")
     try:
-        credential = services.issue(user, parse_day(issued_on), reason, None, clock.now())
+        day = parse_day(issued_on)
+    except click.BadParameter as err:  # exit 1 like every other refusal
+        raise click.ClickException(f"--issued-on: {err.message}") from None
+    try:
+        credential = services.issue(user, day, reason, None, clock.now())
     except DomainError as err:
         raise click.ClickException(str(err)) from None
     click.echo(credential.credential_id)

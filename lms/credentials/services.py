@@ -126,6 +126,22 @@ def standing(credential: Credential, today: date) -> Standing:
                     found[1].last_day if found else None)
 
 
+@dataclass(frozen=True)
+class Card:
+    credential: Credential
+    status: str
+    valid_until: date | None
+
+
+def dashboard_card(user: User, today: date) -> Card | None:
+    """The dashboard's credential card (four queries; one when the user holds none)."""
+    credential = current_credential(user)
+    if credential is None:
+        return None
+    found = standing(credential, today)
+    return Card(credential, found.status, found.valid_until)
+
+
 def certificate_content(credential: Credential, today: date) -> CertificateContent:
     programme = credits.current_programme()
     user = db.session.get_one(User, credential.user_id)
@@ -324,9 +340,11 @@ def issue(user: User, issued_on: date, reason: str, by: User | None,
 
 
 def _lock_user(user: User) -> None:
-    """Serialise credential decisions for one learner (a row lock on PostgreSQL; SQLite
-    serialises writers anyway)."""
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    """Serialise credential decisions for one learner: a row lock on PostgreSQL (SQLite
+    serialises writers anyway). FOR NO KEY UPDATE, so that foreign-key checks of rows that
+    point at the user (KEY SHARE) neither wait for it nor deadlock with it."""
+    db.session.execute(select(User.id).where(User.id == user.id)
+                       .with_for_update(key_share=True))
 
 
 def grant_if_earned(user: User, now: datetime) -> Credential | None:
@@ -380,11 +398,10 @@ def _on_legal_name_changed(user: User, now: datetime | None = None, **_: object)
 def connect_signals() -> None:
     """Listen to the features below (they never import credentials)."""
     from lms.auth.signals import legal_name_changed
-    from lms.courses.signals import course_completed, item_done
+    from lms.courses.signals import item_done
     from lms.credits.signals import cycle_renewed
 
-    item_done.connect(_on_item_done, weak=False)
-    course_completed.connect(_on_item_done, weak=False)
+    item_done.connect(_on_item_done, weak=False)  # also sent for the item that completes a course
     cycle_renewed.connect(_on_renewed, weak=False)
     legal_name_changed.connect(_on_legal_name_changed, weak=False)
 
@@ -412,17 +429,17 @@ def change_state(credential: Credential, action: str, reason: str, by: User | No
     if len(reason) > REASON_MAX:
         raise ValidationError(f"The reason is too long (at most {REASON_MAX} characters).")
     allowed, target = _TRANSITIONS[action]
+    before = credential.state
     # A conditional UPDATE: two registrars acting at once cannot both succeed.
     done = db.session.execute(
         update(Credential).where(Credential.id == credential.id,
                                  Credential.state.in_(allowed))
         .values(state=target, state_reason="" if target == CREDENTIAL_ACTIVE else reason,
-                state_changed_at=now))
+                state_changed_at=now).execution_options(synchronize_session=False))
     if rows_changed(done) != 1:
         db.session.rollback()
         raise Conflict(f"{credential.credential_id} is {credential.state}: it cannot be "
                        f"{_PAST[action]}.")
-    before = credential.state
     db.session.add(CredentialEvent(credential_id=credential.id, at=now,
                                    by_id=by.id if by else None, from_state=before,
                                    to_state=target, reason=reason))

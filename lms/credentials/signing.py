@@ -138,6 +138,40 @@ def _make_dev_ca_once(folder: Path) -> None:
         staging.rmdir()
 
 
+def _fast(signer: Any) -> Any:
+    """The signer with its private key parsed once, not on every signature (pyHanko's
+    SimpleSigner re-parses and re-checks an RSA key each time: most of a signature's cost)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+    from pyhanko.sign.signers import SimpleSigner
+
+    class FastSigner(SimpleSigner):
+        _pyca_key: Any = None
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            if self._pyca_key is None:
+                self._pyca_key = serialization.load_der_private_key(self.signing_key.dump(),
+                                                                    password=None)
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            try:
+                algo = mechanism.signature_algo  # rsassa_pkcs1v15, rsassa_pss, ecdsa, ...
+            except ValueError:
+                algo = mechanism["algorithm"].native
+            hash_algo = get_pyca_cryptography_hash(digest_algorithm)
+            key = self._pyca_key
+            if algo == "rsassa_pkcs1v15" and isinstance(key, RSAPrivateKey):
+                return key.sign(data, PKCS1v15(), hash_algo)
+            if algo == "ecdsa" and isinstance(key, EllipticCurvePrivateKey):
+                return key.sign(data, ECDSA(hash_algo))
+            return super().sign_raw(data, digest_algorithm)  # PSS and the rest: pyHanko's
+
+    signer.__class__ = FastSigner
+    return signer
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -203,7 +237,7 @@ def load_setup(config: dict[str, Any], instance_path: str) -> SigningSetup:
         raise
     except Exception as err:  # noqa: BLE001 - every failure means "no signing", said once
         raise SigningUnavailable(f"certificate signing is unavailable: {err}") from None
-    return SigningSetup(signer, roots, tsa_url, ltv, source)
+    return SigningSetup(_fast(signer), roots, tsa_url, ltv, source)
 
 
 def setup(app: Flask | None = None) -> SigningSetup:

@@ -4,8 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
+from lms import clock
 from lms.auth.access import login_required
 from lms.courses import services as courses
+from lms.credentials import services as credentials
 from lms.extensions import limiter
 from lms.main.services import health_report
 
@@ -23,8 +25,10 @@ def index():
 @login_required
 def dashboard():
     entries = courses.dashboard(current_user)
+    credential = credentials.dashboard_card(current_user, clock.now().date())
     # "Welcome back" is for people who have been learning here before: they have enrolments.
-    return render_template("main/dashboard.html", entries=entries, returning=bool(entries))
+    return render_template("main/dashboard.html", entries=entries, returning=bool(entries),
+                           credential=credential)
 
 
 @bp.route("/healthz")
