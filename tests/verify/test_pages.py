@@ -190,3 +190,17 @@ def test_pages_are_in_the_nav_and_printable(client):
     assert 'href="/verify"' in html and 'role="search"' in html
     assert 'enctype="multipart/form-data"' in html and "csrf_token" not in html.split(
         'role="search"')[1].split("</form>")[0]
+
+
+def test_holders_credential_page_links_linkedin_and_the_open_badge(client, holder, sign_in,
+                                                                   today_is):
+    from lms.credentials.certificates import HOLDER_PATH
+
+    user, credential = holder(earned_on=date(2026, 3, 15))
+    sign_in(client, user)
+    html = _text(client.get(HOLDER_PATH))
+    assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in html
+    assert f"certId={credential.credential_id}" in html
+    assert f"/verify/{credential.credential_id}/open-badge.jwt" in html
+    credentials.change_state(credential, "revoke", "Exam misconduct", None, at(TODAY))
+    assert "linkedin.com" not in _text(client.get(HOLDER_PATH))
