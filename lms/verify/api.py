@@ -31,7 +31,8 @@ def cacheable(response: Response, cache_control: str) -> Response:
     """ETag (of the body) and Cache-Control; 304 when the client's If-None-Match matches."""
     response.headers["Cache-Control"] = cache_control
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: 304 and an empty body when it matches
+    return response
 
 
 def _json(body: object, cache_control: str | None = None) -> Response:

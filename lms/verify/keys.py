@@ -55,7 +55,7 @@ def issuer_key() -> ECKey:
 def public_jwks() -> dict:
     """The JWKS verifiers fetch: the public half of the issuer key, with its kid and alg."""
     key = issuer_key()
-    public = key.as_dict(private=False)
+    public: dict[str, object] = dict(key.as_dict(private=False))
     public.update({"kid": key.kid, "alg": ALGORITHM, "use": "sig"})
     return {"keys": [public]}
 

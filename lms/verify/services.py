@@ -266,7 +266,8 @@ def check_badge(token: object, today: date) -> BadgeCheck:
     issuer_matches = issuer_id == issuer().id
     if not issuer_matches:
         problems.append("The credential names another issuer than this programme.")
-    subject_url = claims.get("id") if isinstance(claims.get("id"), str) else ""
+    subject = claims.get("id")
+    subject_url = subject if isinstance(subject, str) else ""
     parsed = parse_id(subject_url.rstrip("/").rpartition("/")[2])
     credential_id = str(parsed) if parsed else None
     found = public.lookup([credential_id], today).get(credential_id) if credential_id else None
