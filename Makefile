@@ -11,7 +11,7 @@ PORT ?= 5000
 # Links in e-mails (confirmation, password reset) are built on this address.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint setup db demo clean bench bench-ce lock
+.PHONY: run test lint setup db demo clean bench bench-ce bench-verify lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ bench: setup
 
 bench-ce: setup
 	$(BIN)/python -m bench.ce
+
+bench-verify: setup
+	$(BIN)/python -m bench.verify
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3

@@ -114,6 +114,8 @@ def _register_blueprints(app: Flask) -> None:
     from lms.credits.views import bp as credits_bp
     from lms.main.views import bp as main_bp
     from lms.quizzes.views import bp as quizzes_bp
+    from lms.verify.api import bp as verify_api_bp
+    from lms.verify.views import bp as verify_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
@@ -123,6 +125,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(credits_bp)
+    app.register_blueprint(verify_bp)
+    app.register_blueprint(verify_api_bp, url_prefix="/api")
     app.register_blueprint(credentials_bp)
 
 

@@ -121,6 +121,15 @@ class Config:
                                                           "15 per 10 minutes")
         self.REGISTER_CREATE_RATE_LIMIT = os.environ.get("REGISTER_CREATE_RATE_LIMIT",
                                                          "5 per hour")
+        # Public verification (lms/verify): requests per client on lookups and on the API
+        # (counted in RATELIMIT_STORAGE_URI, so shared between workers through Redis), and the
+        # Open Badges issuer: its name and its signing key (a JWK file; unset: an ES256 key is
+        # generated into instance/ob_issuer_key.jwk on first use).
+        self.VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "120 per minute")
+        self.VERIFY_BATCH_RATE_LIMIT = os.environ.get("VERIFY_BATCH_RATE_LIMIT", "20 per minute")
+        self.VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_MB", "10")) << 20
+        self.OB_ISSUER_NAME = os.environ.get("OB_ISSUER_NAME", "Just Communities")
+        self.OB_ISSUER_KEY_FILE = os.environ.get("OB_ISSUER_KEY_FILE", "").strip() or None
         # Certificate signing (lms/credentials/signing.py, docs/operations.md): the
         # organisation's key as PKCS#12 or a PEM pair, its root CA, an optional TSA. Unset: a
         # development CA is generated into instance/signing/ on first use.

@@ -276,3 +276,8 @@ def demo_command():
     click.echo(f"  plus {len(COHORT)} cohort learners, e.g. {_email(COHORT[0][0])}")
     click.echo(f"  and AP holders in every state (active, grace, expired, suspended, "
                f"revoked), each with a signed certificate: {', '.join(holders)}")
+    from lms.verify.demo import seed_verify
+
+    click.echo("Public verification (no account needed; the API is described at /api/docs):")
+    for line in seed_verify(holders, now.date()):
+        click.echo(f"  {line}")

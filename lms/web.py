@@ -71,6 +71,10 @@ def _wants_json() -> bool:
 
 def render_error(code: int, detail: str | None = None):
     title, text = ERROR_TEXT.get(code, ("Error", "Something went wrong."))
+    if request.path.startswith("/api/"):
+        from lms.verify.problems import problem
+
+        return problem(code, detail or text)
     if _wants_json():
         return jsonify({"error": title, "detail": detail or text}), code
     if request_ctx.url_adapter is None:  # e.g. a Host not in TRUSTED_HOSTS: no URLs to build
@@ -83,6 +87,7 @@ def render_error(code: int, detail: str | None = None):
 # does not have are skipped, so a feature can list its links before its blueprint lands.
 NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("courses.catalogue", "Courses", None),
+    ("verify.index", "Verify", None),
     ("main.dashboard", "My learning", "learner"),
     ("credentials.mine", "My credential", "learner"),
     ("credits.my_ce", "My CE", "learner"),
