@@ -20,12 +20,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, select
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.dbtypes import UTCDateTime
+from lms.auth.models import User
+from lms.dbtypes import UTCDateTime, rows_changed
+from lms.errors import NotFound, ValidationError
 from lms.extensions import db
 
 KINDS: dict[str, str] = {
@@ -160,3 +173,100 @@ def unread_count(user_id: int) -> int:
         .group_by(Notification.board_key)).all()
     visible = visible_pairs((user_id, key) for key, _ in rows)
     return sum(n for key, n in rows if (user_id, key) in visible)
+
+
+def page_for(user_id: int, page: int, per_page: int = 20):
+    """One page of the member's notifications, newest first, and how many on it are hidden
+    because their board is no longer visible (two queries plus the visibility check)."""
+    stmt = (select(Notification).where(Notification.recipient_id == user_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    visible = visible_pairs((user_id, n.board_key) for n in pagination.items)
+    shown = [n for n in pagination.items if (user_id, n.board_key) in visible]
+    return pagination, shown, len(pagination.items) - len(shown)
+
+
+def safe_target(url: str) -> str | None:
+    """The notification's link when it is a path on this site (never an open redirect)."""
+    if url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return None
+
+
+# ---------------------------------------------------------------- changing (one commit each)
+
+
+def open_notification(user_id: int, notification_id: int, now: datetime) -> str | None:
+    """Mark one of the member's notifications read; its link (None: nowhere to go)."""
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.recipient_id != user_id:
+        raise NotFound("No such notification.")
+    if (user_id, note.board_key) not in visible_pairs([(user_id, note.board_key)]):
+        raise NotFound("No such notification.")
+    if note.read_at is None:
+        note.read_at = now
+    target = safe_target(note.url)
+    db.session.commit()
+    return target
+
+
+def mark_all_read(user_id: int, now: datetime) -> int:
+    """Mark every unread notification of the member read; how many were."""
+    changed = rows_changed(db.session.execute(
+        update(Notification)
+        .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=now).execution_options(synchronize_session=False)))
+    db.session.commit()
+    return changed
+
+
+def digest_choice(user_id: int) -> str:
+    pref = db.session.get(NotificationPref, user_id)
+    return pref.digest if pref is not None else DEFAULT_DIGEST
+
+
+def set_digest(user_id: int, choice: str) -> None:
+    if choice not in DIGEST_CHOICES:
+        raise ValidationError("Choose off, daily or weekly.")
+    pref = db.session.get(NotificationPref, user_id)
+    if pref is None:
+        db.session.add(NotificationPref(user_id=user_id, digest=choice))
+    else:
+        pref.digest = choice
+    db.session.commit()
+
+
+# ---------------------------------------------------------------- unsubscribing
+
+
+UNSUBSCRIBE_SALT = "community.digest-unsubscribe"
+
+
+def _unsubscribe_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(user_id: int) -> str:
+    """A link token that turns the member's digest off without signing in (it does nothing
+    else, so it need not expire: a digest from last year still unsubscribes)."""
+    return _unsubscribe_serializer().dumps({"u": user_id})
+
+
+def user_for_unsubscribe(token: str) -> User:
+    """The member a token belongs to, or NotFound with a message fit to show."""
+    try:
+        data = _unsubscribe_serializer().loads(token)
+        user = db.session.get(User, int(data["u"]))
+    except (BadSignature, KeyError, TypeError, ValueError, OverflowError):
+        user = None
+    if user is None:
+        raise NotFound("This unsubscribe link is not valid. Sign in and choose "
+                       "Notifications \u2192 E-mail digest to change your e-mails.")
+    return user
+
+
+def unsubscribe(token: str) -> User:
+    """Turn off the digest of the token's member (the POST behind the e-mail's link)."""
+    user = user_for_unsubscribe(token)
+    set_digest(user.id, "off")
+    return user
