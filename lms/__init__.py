@@ -13,7 +13,7 @@ from lms.config import Config
 #: The features' background-task modules (each registers its tasks and periodic schedule).
 FEATURE_TASK_MODULES: tuple[str, ...] = (
     "lms.auth.tasks", "lms.quizzes.tasks", "lms.assignments.services", "lms.credits.tasks",
-    "lms.community.digest")
+    "lms.credentials.tasks", "lms.community.digest")
 
 
 def create_app(config: Any = None) -> Flask:
@@ -39,6 +39,9 @@ def create_app(config: Any = None) -> Flask:
     from lms.credits import services as credits
 
     credits.connect_signals()
+    from lms.credentials import services as credentials
+
+    credentials.connect_signals()
     from lms import storage, tasks
 
     tasks.init_app(app, FEATURE_TASK_MODULES)
@@ -108,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.cohorts.views import bp as cohorts_bp
     from lms.community.notification_views import bp as notifications_bp
     from lms.courses.views import bp as courses_bp
+    from lms.credentials.views import bp as credentials_bp
     from lms.credits.views import bp as credits_bp
     from lms.main.views import bp as main_bp
     from lms.quizzes.views import bp as quizzes_bp
@@ -120,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(credits_bp)
+    app.register_blueprint(credentials_bp)
     app.register_blueprint(notifications_bp)
 
 

@@ -1,7 +1,7 @@
 """network: notifications, digest preferences (issue 14: cohorts, notifications, directory)
 
 Revision ID: 0010_network
-Revises: 0009_issue15_item_audience
+Revises: 0010_credentials
 Create Date: 2026-11-30 00:22:27.029242
 
 """
@@ -13,7 +13,7 @@ import lms.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '0010_network'
-down_revision = '0009_issue15_item_audience'
+down_revision = '0010_credentials'  # chained after cred's (merged for the directory); was 0009
 branch_labels = None
 depends_on = None
 
