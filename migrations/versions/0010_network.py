@@ -19,6 +19,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('focus_areas', sa.String(length=400), server_default='', nullable=False))
+
     op.create_table('notification_prefs',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('digest', sa.String(length=10), nullable=False),
@@ -82,6 +85,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('focus_areas')
+
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_recipient_read')
         batch_op.drop_index('ix_notifications_recipient_created')
