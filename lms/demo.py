@@ -267,8 +267,13 @@ def demo_command():
     from lms.credentials import services as credentials
 
     holders = seed_ce(now, DEMO_PASSWORD, users["registrar"], credentials.issue)
+    from lms.community.network_demo import seed_network
+
+    invite = seed_network(now, [_email(name) for name, *_ in COHORT])
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")
     click.echo(f"  plus {len(COHORT)} cohort learners, e.g. {_email(COHORT[0][0])}")
     click.echo(f"  and AP holders in every CE state: {', '.join(holders)}")
+    if invite:
+        click.echo(f"Invitation link to the Spring 2026 intake: {invite}")
