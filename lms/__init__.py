@@ -13,7 +13,7 @@ from lms.config import Config
 #: The features' background-task modules (each registers its tasks and periodic schedule).
 FEATURE_TASK_MODULES: tuple[str, ...] = (
     "lms.auth.tasks", "lms.quizzes.tasks", "lms.assignments.services", "lms.credits.tasks",
-    "lms.credentials.tasks")
+    "lms.credentials.tasks", "lms.community.digest")
 
 
 def create_app(config: Any = None) -> Flask:
@@ -39,6 +39,7 @@ def create_app(config: Any = None) -> Flask:
     from lms.credits import services as credits
 
     credits.connect_signals()
+    _connect_focus_areas(app)
     from lms.credentials import services as credentials
 
     credentials.connect_signals()
@@ -53,6 +54,18 @@ def create_app(config: Any = None) -> Flask:
 
     web.init_app(app)
     return app
+
+
+def _connect_focus_areas(app: Flask) -> None:
+    """The profile (auth, at the bottom) offers the programme's Pillars and Commitments."""
+    from lms.auth import services as auth
+    from lms.programme import programme_for
+
+    def source() -> list[tuple[str, str]]:
+        areas = programme_for(app.config["COURSES_DIR"]).focus_areas
+        return [(key, area.name) for key, area in areas.items()]
+
+    auth.set_focus_area_source(source)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -109,6 +122,8 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assignments.views import bp as assignments_bp
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
+    from lms.community.directory_views import bp as directory_bp
+    from lms.community.notification_views import bp as notifications_bp
     from lms.courses.views import bp as courses_bp
     from lms.credentials.views import bp as credentials_bp
     from lms.credits.views import bp as credits_bp
@@ -128,10 +143,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     app.register_blueprint(verify_api_bp, url_prefix="/api")
     app.register_blueprint(credentials_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(directory_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
+    from lms.community.notification_cli import community_cli
     from lms.courses.cli import courses_cli
     from lms.credentials.cli import credentials_cli
     from lms.credits.cli import ce_cli
@@ -144,3 +162,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(ce_cli)
     app.cli.add_command(credentials_cli)
+    app.cli.add_command(community_cli)

@@ -270,6 +270,9 @@ def demo_command():
     from lms.credentials.demo import seed_credentials
 
     holders += seed_credentials(now, DEMO_PASSWORD, users["registrar"])
+    from lms.community.network_demo import seed_network
+
+    invite = seed_network(now, [_email(name) for name, *_ in COHORT])
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")
@@ -281,3 +284,5 @@ def demo_command():
     click.echo("Public verification (no account needed; the API is described at /api/docs):")
     for line in seed_verify(holders, now.date()):
         click.echo(f"  {line}")
+    if invite:
+        click.echo(f"Invitation link to the Spring 2026 intake: {invite}")

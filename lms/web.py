@@ -91,6 +91,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("main.dashboard", "My learning", "learner"),
     ("credentials.mine", "My credential", "learner"),
     ("credits.my_ce", "My CE", "learner"),
+    ("directory.index", "Directory", None),
     ("courses.teaching", "Teaching", "instructor"),
     ("assignments.queue", "Grading", "instructor"),
     ("credits.programme", "CE programme", "registrar"),

@@ -1,6 +1,15 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.auth.services import MAX_PASSWORD, MIN_PASSWORD, PASSWORD_RULES
 from lms.validators import MaxLength
@@ -70,5 +79,16 @@ class ProfileForm(FlaskForm):
     country = StringField("Country", validators=[Optional(), MaxLength(120)])
     bio = TextAreaField("Short bio", validators=[Optional(), MaxLength(2000)],
                         description="Up to 2,000 characters; Markdown is allowed.")
+    focus_areas = SelectMultipleField(
+        "Focus areas", choices=[], validators=[Optional()],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        description="The Pillars and Commitments you work on; peers find you by them in the "
+                    "practitioner directory.")
     directory_opt_in = BooleanField("List me in the public practitioner directory")
     submit = SubmitField("Save profile")
+
+    def __init__(self, *args, focus_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.focus_areas.choices = list(focus_choices)
+        if not self.is_submitted() and kwargs.get("obj") is not None:
+            self.focus_areas.data = kwargs["obj"].focus_area_keys

@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
     country: Mapped[str] = mapped_column(String(120), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
     directory_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Focus areas (the programme's Pillars and Commitments) as ",key,key," so one LIKE
+    #: finds a key; read and written through `focus_area_keys`.
+    focus_areas: Mapped[str] = mapped_column(String(400), default="", server_default="")
     role: Mapped[str] = mapped_column(String(20), default="learner")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -62,6 +65,10 @@ class User(UserMixin, db.Model):
         remember-me cookie, which both carry this identity, works again.
         """
         return f"{self.id}:{self.session_key or ''}"
+
+    @property
+    def focus_area_keys(self) -> list[str]:
+        return [key for key in self.focus_areas.split(",") if key]
 
     # Roles -----------------------------------------------------------------
     def has_role(self, role: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -429,7 +430,31 @@ def change_password(user: User, current: str, new_password: str) -> None:
 # ---------------------------------------------------------------- profile
 
 PROFILE_FIELDS = ("name", "legal_name", "organisation", "city", "country", "bio",
-                  "directory_opt_in")
+                  "directory_opt_in", "focus_areas")
+
+#: Where the focus areas a member may choose come from: the programme's Pillars and
+#: Commitments, which sit above auth; the app factory connects them (set_focus_area_source).
+_focus_source: list[Callable[[], list[tuple[str, str]]]] = []
+
+
+def set_focus_area_source(source: Callable[[], list[tuple[str, str]]]) -> None:
+    _focus_source[:] = [source]
+
+
+def focus_area_choices() -> list[tuple[str, str]]:
+    """(key, name) of every focus area a member may choose (none until a source is set)."""
+    return _focus_source[0]() if _focus_source else []
+
+
+def focus_areas_value(keys) -> str:
+    """The stored form of a list of focus-area keys; an unknown key is refused."""
+    allowed = dict(focus_area_choices())
+    chosen = [str(k) for k in (keys or [])]
+    unknown = [k for k in chosen if k not in allowed]
+    if unknown:
+        raise ValidationError("Choose focus areas from the list.")
+    ordered = [k for k in allowed if k in chosen]
+    return "," + ",".join(ordered) + "," if ordered else ""
 
 
 def update_profile(user: User, changes: dict) -> User:
@@ -444,6 +469,8 @@ def update_profile(user: User, changes: dict) -> User:
         if key in changes:
             check_name(str(changes[key]), label)
     legal_before = user.certificate_name
+    if "focus_areas" in changes:
+        changes = {**changes, "focus_areas": focus_areas_value(changes["focus_areas"])}
     for key, value in changes.items():
         setattr(user, key, value.strip() if isinstance(value, str) else bool(value))
     if user.certificate_name != legal_before:

@@ -191,7 +191,7 @@ def reset_password(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=current_user)
+    form = ProfileForm(obj=current_user, focus_choices=services.focus_area_choices())
     if form.validate_on_submit():
         changes = {f: getattr(form, f).data for f in services.PROFILE_FIELDS}
         try:

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from lms import clock
 from lms.auth.access import login_required
+from lms.cohorts import services as cohorts
 from lms.courses import services as courses
 from lms.credentials import services as credentials
 from lms.extensions import limiter
@@ -28,7 +29,8 @@ def dashboard():
     credential = credentials.dashboard_card(current_user, clock.now().date())
     # "Welcome back" is for people who have been learning here before: they have enrolments.
     return render_template("main/dashboard.html", entries=entries, returning=bool(entries),
-                           credential=credential)
+                           credential=credential,
+                           cohorts=cohorts.my_cohorts(current_user.id))
 
 
 @bp.route("/healthz")

@@ -24,13 +24,14 @@ from lms.programme.models import (
     Credential,
     Cycle,
     Earn,
+    FocusArea,
     Maintenance,
     Programme,
 )
 
 __all__ = [
     "PROGRAM_FILE", "ActivityCap", "ActivityType", "CarryOver", "Category", "CourseItemRef",
-    "Credential", "Cycle", "Earn", "InvalidProgramme", "Maintenance", "Programme",
+    "Credential", "Cycle", "Earn", "FocusArea", "InvalidProgramme", "Maintenance", "Programme",
     "ProgrammeProblem", "check_programme", "clear_programme_cache", "load_programme",
     "programme_for", "read_programme_yaml",
 ]

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 __all__ = [
     "ActivityCap", "ActivityType", "CarryOver", "Category", "CourseItemRef", "Credential",
-    "Cycle", "Earn", "Maintenance", "Programme",
+    "Cycle", "DEFAULT_FOCUS_AREAS", "Earn", "FocusArea", "Maintenance", "Programme",
 ]
 
 _MONTH_DAY_RE = re.compile(r"^\d{2}-\d{2}$")
@@ -98,6 +98,26 @@ class Category(_Model):
     name: Text
 
 
+class FocusArea(_Model):
+    """A part of the framework a practitioner works on: a Pillar or a Commitment."""
+
+    name: Text
+    kind: Literal["pillar", "commitment"]
+
+
+#: The Just Communities framework's two Pillars and five Commitments (docs: PROGRAM.md); used
+#: when program.yml has no `focus_areas` section.
+DEFAULT_FOCUS_AREAS: dict[str, FocusArea] = {
+    "racial-equity": FocusArea(name="Racial Equity", kind="pillar"),
+    "climate-resilience": FocusArea(name="Climate Resilience", kind="pillar"),
+    "belonging": FocusArea(name="Belonging", kind="commitment"),
+    "opportunity": FocusArea(name="Opportunity", kind="commitment"),
+    "wellbeing": FocusArea(name="Wellbeing", kind="commitment"),
+    "mobility": FocusArea(name="Mobility", kind="commitment"),
+    "environment": FocusArea(name="Environment", kind="commitment"),
+}
+
+
 class ActivityType(_Model):
     name: Text
     self_reported: bool = False
@@ -163,6 +183,9 @@ class Programme(_Model):
     categories: Annotated[Mapping[str, Category], Field(min_length=1)]
     activity_types: Mapping[str, ActivityType] = Field(default_factory=dict)
     maintenance: Maintenance
+    #: What members may list as their focus in the practitioner directory.
+    focus_areas: Mapping[str, FocusArea] = Field(
+        default_factory=lambda: dict(DEFAULT_FOCUS_AREAS))
 
     def category_name(self, key: str) -> str:
         """The category's display name (the key itself when unknown)."""
