@@ -1,7 +1,17 @@
 """Cross-cutting web concerns: error pages, template helpers, security headers."""
 from __future__ import annotations
 
-from flask import Flask, Request, Response, abort, jsonify, render_template, request
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+)
 from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -167,6 +177,9 @@ def init_app(app: Flask) -> None:
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
         return response
 
+    if app.config.get("BENCH_QUERY_HEADER"):
+        _count_queries_per_request(app)
+
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_inline"] = render_inline
 
@@ -177,3 +190,22 @@ def init_app(app: Flask) -> None:
     @app.template_filter("date")
     def format_date(value, fmt: str = "%d %b %Y"):
         return value.strftime(fmt) if value else ""
+
+
+def _count_queries_per_request(app: Flask) -> None:
+    """X-Query-Count on every response: the SQL statements the request ran (benchmark only)."""
+    from sqlalchemy import event
+
+    from lms.extensions import db
+
+    def count(*_args) -> None:
+        if has_request_context():
+            g.query_count = g.get("query_count", 0) + 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+
+    @app.after_request
+    def query_count_header(response):
+        response.headers["X-Query-Count"] = str(g.get("query_count", 0))
+        return response
