@@ -51,7 +51,13 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("DATABASE_URL") or default_db
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A pooled connection is tested before each use only when DATABASE_PRE_PING is set: the
+        # test costs a round trip on every request (a third of a page's). Without it, a dropped
+        # connection fails one request and SQLAlchemy then renews the whole pool; connections
+        # are also renewed every DATABASE_POOL_RECYCLE seconds.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": _bool("DATABASE_PRE_PING"),
+            "pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE", "1800"))}
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True

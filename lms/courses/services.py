@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from lms.auth.models import User
 from lms.cache import remembered
@@ -350,10 +350,23 @@ class CatalogueEntry:
     percent: int | None
 
 
-def catalogue(user, *, q: str = "", category: str | None = None,
-              level: str | None = None) -> list[CatalogueEntry]:
-    """Courses the user may see, filtered; three queries whatever the number of courses."""
-    stmt = select(Course).order_by(Course.code).where(_visible_to(user))
+#: Courses per catalogue page: a page costs the same with 5 courses or 5,000.
+CATALOGUE_PAGE_SIZE = 24
+
+
+@dataclass
+class CataloguePage:
+    entries: list[CatalogueEntry]
+    total: int
+    page: int
+    pages: int
+
+
+def catalogue(user, *, q: str = "", category: str | None = None, level: str | None = None,
+              page: int = 1, per_page: int = CATALOGUE_PAGE_SIZE) -> CataloguePage:
+    """One page of the courses the user may see, filtered; four queries whatever the number
+    of courses (the page, the total, the user's enrolments on it and their progress)."""
+    stmt = select(Course).where(_visible_to(user))
     if q:
         like = f"%{_like_escape(q.strip().lower())}%"
         stmt = stmt.where(or_(func.lower(Course.title).like(like, escape="\\"),
@@ -363,7 +376,14 @@ def catalogue(user, *, q: str = "", category: str | None = None,
         stmt = stmt.where(Course.ce_category == category)
     if level:
         stmt = stmt.where(Course.level == level)
-    courses = list(db.session.scalars(stmt))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    courses = list(db.session.scalars(
+        stmt.order_by(Course.code).limit(per_page).offset((page - 1) * per_page)
+        .options(load_only(Course.code, Course.title, Course.summary, Course.level,
+                           Course.published, Course.ce_hours, Course.ce_category,
+                           Course.item_count))))
     enrolments: dict[int, Enrolment] = {}
     done: dict[int, int] = {}
     if getattr(user, "is_authenticated", False) and courses:
@@ -377,7 +397,7 @@ def catalogue(user, *, q: str = "", category: str | None = None,
         e = enrolments.get(c.id)
         percent = _percent(done.get(e.id, 0), c.item_count) if e else None
         entries.append(CatalogueEntry(c, e, percent))
-    return entries
+    return CataloguePage(entries, total, page, pages)
 
 
 def _like_escape(text: str) -> str:
