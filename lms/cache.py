@@ -8,6 +8,7 @@ entry simply ages out. Nothing here is ever the only copy of anything.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -53,5 +54,5 @@ def remembered(key: str, build: Callable[[], T], timeout: int | None = None) -> 
     try:
         cache.set(key, value, timeout=timeout)
     except Exception:  # noqa: BLE001 - see above  # pragma: no cover
-        pass
+        logging.getLogger(__name__).warning("cache unavailable: %s not stored", key)
     return value

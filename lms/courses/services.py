@@ -21,8 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from lms.auth.models import User
-from lms.cache import remembered
 from lms.authoring.frontmatter import plain
+from lms.cache import remembered
 from lms.courses import parser
 from lms.courses.models import (
     LEARNERS,
