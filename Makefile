@@ -11,7 +11,7 @@ PORT ?= 5000
 # Links in e-mails (confirmation, password reset) are built on this address.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint setup db demo clean bench bench-ce bench-verify lock
+.PHONY: run test lint setup db demo clean bench bench-ce bench-verify bench-http lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ bench-ce: setup
 
 bench-verify: setup
 	$(BIN)/python -m bench.verify
+
+# Pages under gunicorn + wrk against a bare Flask route, on full-scale PostgreSQL data
+# (docs/performance.md). Installs nothing: without wrk it says how to get it and falls back
+# to a Python load generator.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_http
+bench-http: setup
+	@command -v wrk >/dev/null || echo "wrk not found: sudo apt-get install -y wrk (Debian/Ubuntu)"
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.http_pages $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3

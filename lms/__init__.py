@@ -69,9 +69,11 @@ def _connect_focus_areas(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from lms import cache
     from lms.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    cache.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _enable_sqlite_foreign_keys(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),

@@ -51,7 +51,13 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("DATABASE_URL") or default_db
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # A pooled connection is tested before each use only when DATABASE_PRE_PING is set: the
+        # test costs a round trip on every request (a third of a page's). Without it, a dropped
+        # connection fails one request and SQLAlchemy then renews the whole pool; connections
+        # are also renewed every DATABASE_POOL_RECYCLE seconds.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": _bool("DATABASE_PRE_PING"),
+            "pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE", "1800"))}
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -144,6 +150,13 @@ class Config:
         # Caps on what one learner may be granted for one quiz, all grants together.
         self.QUIZ_MAX_EXTRA_MINUTES = int(os.environ.get("QUIZ_MAX_EXTRA_MINUTES", "240"))
         self.QUIZ_MAX_EXTRA_ATTEMPTS = int(os.environ.get("QUIZ_MAX_EXTRA_ATTEMPTS", "5"))
+        # The shared cache (lms/cache.py): Redis when set (all workers share it), else one
+        # in-process cache per worker. Entries are keyed by version, so either is correct.
+        self.CACHE_REDIS_URL = (os.environ.get("CACHE_REDIS_URL", "").strip()
+                                or os.environ.get("REDIS_URL", "").strip() or None)
+        self.CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "lms:")
+        # `make bench-http` only: every response carries X-Query-Count (SQL statements run).
+        self.BENCH_QUERY_HEADER = _bool("BENCH_QUERY_HEADER")
 
 
 class TestConfig(Config):
@@ -165,6 +178,7 @@ class TestConfig(Config):
         self.CELERY_BROKER_URL = None  # tasks run in-process
         self.CELERY_RESULT_BACKEND = None
         self.STORAGE_URL = None
+        self.CACHE_REDIS_URL = None  # one in-process cache per app (tests set Redis explicitly)
         self.UPLOAD_DIR = str(Path(instance_path) / "uploads")
         self.SERVER_NAME = None
         self.BASE_URL = None  # links follow the test client's or live server's host

@@ -1,7 +1,21 @@
-"""Cross-cutting web concerns: error pages, template helpers, security headers."""
+"""Cross-cutting web concerns: error pages, template helpers, security headers, static files."""
 from __future__ import annotations
 
-from flask import Flask, Request, Response, abort, jsonify, render_template, request
+import gzip
+import hashlib
+from pathlib import Path
+
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+)
 from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -175,6 +189,10 @@ def init_app(app: Flask) -> None:
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
         return response
 
+    _init_static_files(app)
+    if app.config.get("BENCH_QUERY_HEADER"):
+        _count_queries_per_request(app)
+
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["markdown_inline"] = render_inline
 
@@ -185,3 +203,89 @@ def init_app(app: Flask) -> None:
     @app.template_filter("date")
     def format_date(value, fmt: str = "%d %b %Y"):
         return value.strftime(fmt) if value else ""
+
+
+def _count_queries_per_request(app: Flask) -> None:
+    """X-Query-Count on every response: the SQL statements the request ran (benchmark only)."""
+    from sqlalchemy import event
+
+    from lms.extensions import db
+
+    def count(*_args) -> None:
+        if has_request_context():
+            g.query_count = g.get("query_count", 0) + 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+
+    @app.after_request
+    def query_count_header(response):
+        response.headers["X-Query-Count"] = str(g.get("query_count", 0))
+        return response
+
+
+#: Static files worth compressing (images other than SVG are compressed already).
+COMPRESSIBLE = ("text/css", "text/javascript", "application/javascript", "image/svg+xml")
+#: A versioned static URL never changes content: browsers and proxies keep it for a year.
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def _init_static_files(app: Flask) -> None:
+    """Static files: content hashes in their URLs, far-future caching, gzip.
+
+    Every `url_for('static', filename=...)` gets `?v=<first 12 hex of the file's sha256>`, so a
+    deploy that changes a file changes its URL; such versioned responses are cached for a year
+    (`immutable`). Browsers that accept gzip get CSS, JS and SVG compressed once per file and
+    kept in memory (the files are few and small). Hashes are remembered per worker (files
+    change only on deploy) except in debug mode, where an edited file shows at once.
+    """
+    folder = Path(app.static_folder or "static")
+    versions: dict[str, str | None] = {}
+    compressed: dict[str, bytes] = {}
+
+    def file_bytes(filename: str) -> bytes | None:
+        path = (folder / filename).resolve()
+        if folder.resolve() not in path.parents or not path.is_file():
+            return None
+        return path.read_bytes()
+
+    def version(filename: str) -> str | None:
+        if filename not in versions or app.debug:
+            data = file_bytes(filename)
+            versions[filename] = hashlib.sha256(data).hexdigest()[:12] if data else None
+        return versions[filename]
+
+    @app.url_defaults
+    def static_version(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            found = version(values["filename"])
+            if found:
+                values["v"] = found
+
+    @app.after_request
+    def static_caching(response: Response) -> Response:
+        if request.endpoint != "static" or response.status_code != 200:
+            return response
+        filename = (request.view_args or {}).get("filename", "")
+        current = version(filename)
+        if current and request.args.get("v") == current:
+            response.cache_control.public = True
+            response.cache_control.max_age = STATIC_MAX_AGE
+            response.cache_control.immutable = True
+        if (response.mimetype in COMPRESSIBLE and "Range" not in request.headers
+                and "gzip" in request.headers.get("Accept-Encoding", "")):
+            key = f"{filename}?{current}"
+            body = None if app.debug else compressed.get(key)
+            if body is None:
+                data = file_bytes(filename)
+                if data is None:
+                    return response
+                body = compressed[key] = gzip.compress(data, 9, mtime=0)
+            response.direct_passthrough = False
+            response.set_data(body)
+            response.headers["Content-Encoding"] = "gzip"
+            etag, weak = response.get_etag()
+            if etag:
+                response.set_etag(f"{etag}-gzip", weak)
+        response.vary.add("Accept-Encoding")
+        return response

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from lms import create_app, register_item_kinds
+from lms.cache import cache
 from lms.config import TestConfig, normalise_database_url
 from lms.extensions import db, limiter
 
@@ -160,6 +161,7 @@ def app(_session_app):
     ctx = _session_app.app_context()
     ctx.push()
     limiter.reset()
+    cache.clear()  # ids and revision numbers start again in the emptied tables
     try:
         yield _session_app
     finally:

@@ -17,8 +17,8 @@ LMS = Path(__file__).resolve().parents[1] / "lms"
 #: Bottom to top. Names are lms's top-level packages and modules.
 LAYERS: list[set[str]] = [
     # shared infrastructure: no feature knowledge
-    {"clock", "config", "dbtypes", "errors", "extensions", "markdown", "authoring", "mail", "text",
-     "storage", "tasks", "spreadsheet", "validators"},
+    {"cache", "clock", "config", "dbtypes", "errors", "extensions", "markdown", "authoring", "mail",
+     "text", "storage", "tasks", "spreadsheet", "validators"},
     {"auth"},
     {"programme", "cohorts"},
     {"courses"},

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from lms.auth.models import User
 from lms.authoring.frontmatter import plain
+from lms.cache import remembered
 from lms.courses import parser
 from lms.courses.models import (
     LEARNERS,
@@ -311,8 +312,8 @@ def can_view(user, course: Course) -> bool:
 
 def get_course(code: str, user) -> Course:
     """The course with this code, if the user may see it; NotFound otherwise."""
-    course = db.session.scalar(select(Course).where(Course.code == code)
-                               .options(selectinload(Course.instructors)))
+    # The instructors load only when a staff member's right to edit is checked (can_edit).
+    course = db.session.scalar(select(Course).where(Course.code == code))
     if course is None or not can_view(user, course):
         raise NotFound("No such course.")
     return course
@@ -322,7 +323,8 @@ def get_item(course: Course, slug: str, user=None) -> Item:
     """An active item of the course; an instructors-only item only for those who may edit the
     course (NotFound for everyone else, as if it did not exist)."""
     item = db.session.scalar(select(Item).where(Item.course_id == course.id, Item.slug == slug,
-                                                Item.active.is_(True)))
+                                                Item.active.is_(True))
+                             .options(joinedload(Item.module)))
     if item is None or item.instructors_only and not can_edit(user, course):
         raise NotFound("No such item in this course.")
     return item
@@ -348,10 +350,23 @@ class CatalogueEntry:
     percent: int | None
 
 
-def catalogue(user, *, q: str = "", category: str | None = None,
-              level: str | None = None) -> list[CatalogueEntry]:
-    """Courses the user may see, filtered; three queries whatever the number of courses."""
-    stmt = select(Course).order_by(Course.code).where(_visible_to(user))
+#: Courses per catalogue page: a page costs the same with 5 courses or 5,000.
+CATALOGUE_PAGE_SIZE = 24
+
+
+@dataclass
+class CataloguePage:
+    entries: list[CatalogueEntry]
+    total: int
+    page: int
+    pages: int
+
+
+def catalogue(user, *, q: str = "", category: str | None = None, level: str | None = None,
+              page: int = 1, per_page: int = CATALOGUE_PAGE_SIZE) -> CataloguePage:
+    """One page of the courses the user may see, filtered; four queries whatever the number
+    of courses (the page, the total, the user's enrolments on it and their progress)."""
+    stmt = select(Course).where(_visible_to(user))
     if q:
         like = f"%{_like_escape(q.strip().lower())}%"
         stmt = stmt.where(or_(func.lower(Course.title).like(like, escape="\\"),
@@ -361,7 +376,14 @@ def catalogue(user, *, q: str = "", category: str | None = None,
         stmt = stmt.where(Course.ce_category == category)
     if level:
         stmt = stmt.where(Course.level == level)
-    courses = list(db.session.scalars(stmt))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    courses = list(db.session.scalars(
+        stmt.order_by(Course.code).limit(per_page).offset((page - 1) * per_page)
+        .options(load_only(Course.code, Course.title, Course.summary, Course.level,
+                           Course.published, Course.ce_hours, Course.ce_category,
+                           Course.item_count))))
     enrolments: dict[int, Enrolment] = {}
     done: dict[int, int] = {}
     if getattr(user, "is_authenticated", False) and courses:
@@ -375,7 +397,7 @@ def catalogue(user, *, q: str = "", category: str | None = None,
         e = enrolments.get(c.id)
         percent = _percent(done.get(e.id, 0), c.item_count) if e else None
         entries.append(CatalogueEntry(c, e, percent))
-    return entries
+    return CataloguePage(entries, total, page, pages)
 
 
 def _like_escape(text: str) -> str:
@@ -493,16 +515,14 @@ def record_visit(enrolment: Enrolment, item: Item, now: datetime) -> bool:
     return True
 
 
-def continue_item(enrolment: Enrolment | None, course: Course) -> Item | None:
+def continue_item(enrolment: Enrolment | None, course: Course) -> OutlineEntry | None:
     """Where "Continue" takes a learner: the item last visited if it is still in the course,
     else the course's first item; None when not enrolled or the course is complete."""
     if enrolment is None or enrolment.completed_at is not None:
         return None
-    last = enrolment.last_item
-    if last is not None and last.active and not last.instructors_only:
-        return last
-    return min((i for i in course.items if i.active and not i.instructors_only),
-               key=lambda i: i.position, default=None)
+    listed = course_outline(course).listed(staff=False)
+    last = next((e for e in listed if e.id == enrolment.last_item_id), None)
+    return last or (listed[0] if listed else None)
 
 
 def complete_lesson(enrolment: Enrolment, item: Item, now: datetime) -> bool:
@@ -550,16 +570,75 @@ def _check_completion(enrolment: Enrolment, now: datetime) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class OutlineEntry:
+    """What outlines and navigation show of an item: plain values, kept in the shared cache."""
+
+    id: int
+    slug: str
+    title: str
+    kind: str
+    position: int
+    estimated_minutes: int
+    audience: str
+    module_id: int | None
+
+    @property
+    def instructors_only(self) -> bool:
+        return self.audience != LEARNERS
+
+
+@dataclass(frozen=True)
+class OutlineModuleInfo:
+    id: int
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class CourseOutline:
+    """A course's active items in order with their modules, as of one course revision."""
+
+    entries: tuple[OutlineEntry, ...]
+    modules: dict[int, OutlineModuleInfo]
+
+    def listed(self, staff: bool) -> list[OutlineEntry]:
+        """The entries an outline shows: instructors-only ones only to ``staff``."""
+        return [e for e in self.entries if staff or not e.instructors_only]
+
+
 @dataclass
 class OutlineItem:
-    item: Item
+    item: OutlineEntry
     done: bool
 
 
 @dataclass
 class OutlineModule:
-    module: Module | None
+    module: OutlineModuleInfo | None
     items: list[OutlineItem]
+
+
+def course_outline(course: Course) -> CourseOutline:
+    """The course's outline, cached per course revision: every import, edit or restore that
+    changes the course bumps ``course.revision``, so all workers see the change at once."""
+    return remembered(f"outline:{course.id}:{course.revision}", lambda: _build_outline(course))
+
+
+def _build_outline(course: Course) -> CourseOutline:
+    rows = db.session.execute(
+        select(Item.id, Item.slug, Item.title, Item.kind, Item.position, Item.estimated_minutes,
+               Item.audience, Item.module_id, Module.title, Module.summary)
+        .outerjoin(Module, Module.id == Item.module_id)
+        .where(Item.course_id == course.id, Item.active.is_(True)).order_by(Item.position))
+    entries, modules = [], {}
+    for (item_id, slug, title, kind, position, minutes, audience, module_id, module_title,
+         module_summary) in rows:
+        entries.append(OutlineEntry(item_id, slug, title, kind, position, minutes, audience,
+                                    module_id))
+        if module_id is not None:
+            modules[module_id] = OutlineModuleInfo(module_id, module_title, module_summary or "")
+    return CourseOutline(tuple(entries), modules)
 
 
 @dataclass
@@ -581,28 +660,28 @@ def progress(enrolment: Enrolment | None, course: Course) -> Progress:
 
 
 def outline(course: Course, done_ids: set[int], staff: bool = False) -> list[OutlineModule]:
-    """Active items grouped by module in course order (items load in one query); instructors-only
+    """Active items grouped by module in course order, from the cached outline; instructors-only
     items only when ``staff`` (the course's instructors and admins)."""
-    items = list(db.session.scalars(
-        select(Item).where(Item.course_id == course.id, _listed(staff))
-        .order_by(Item.position).options(selectinload(Item.module))))
+    cached = course_outline(course)
     groups: list[OutlineModule] = []
-    for item in items:
-        if not groups or groups[-1].module is not item.module:
-            groups.append(OutlineModule(item.module, []))
-        groups[-1].items.append(OutlineItem(item, item.id in done_ids))
+    current: int | None = -1
+    for entry in cached.listed(staff):
+        if not groups or current != entry.module_id:
+            current = entry.module_id
+            groups.append(OutlineModule(
+                cached.modules.get(entry.module_id) if entry.module_id is not None else None,
+                []))
+        groups[-1].items.append(OutlineItem(entry, entry.id in done_ids))
     return groups
 
 
 def neighbours(course: Course, item: Item,
-               staff: bool = False) -> tuple[Item | None, Item | None]:
-    prev_item = db.session.scalar(
-        select(Item).where(Item.course_id == course.id, _listed(staff),
-                           Item.position < item.position).order_by(Item.position.desc()).limit(1))
-    next_item = db.session.scalar(
-        select(Item).where(Item.course_id == course.id, _listed(staff),
-                           Item.position > item.position).order_by(Item.position).limit(1))
-    return prev_item, next_item
+               staff: bool = False) -> tuple[OutlineEntry | None, OutlineEntry | None]:
+    """The listed items before and after ``item`` (from the cached outline; no query)."""
+    listed = course_outline(course).listed(staff)
+    before = [e for e in listed if e.position < item.position]
+    after = [e for e in listed if e.position > item.position]
+    return (before[-1] if before else None), (after[0] if after else None)
 
 
 @dataclass

@@ -69,9 +69,11 @@ def catalogue():
         category = None
     if level not in LEVELS:
         level = None
-    entries = services.catalogue(current_user, q=q, category=category, level=level)
-    return render_template("courses/catalogue.html", entries=entries, q=q, category=category,
-                           level=level, categories=categories, levels=LEVELS)
+    page = request.args.get("page", 1, type=int) or 1
+    found = services.catalogue(current_user, q=q, category=category, level=level, page=page)
+    return render_template("courses/catalogue.html", entries=found.entries, found=found, q=q,
+                           category=category, level=level, categories=categories,
+                           levels=LEVELS)
 
 
 @bp.route("/courses/<code>")

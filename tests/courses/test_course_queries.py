@@ -62,10 +62,17 @@ def course_ids() -> list[int]:
     return list(db.session.scalars(select(Course.id).order_by(Course.code)))
 
 
-def assert_same(small: tuple[int, list[str]], large: tuple[int, list[str]]) -> None:
+#: Statements per page, pinned (issue 16: the lesson page at most 5) so they cannot creep back.
+#: A signed-in request spends one of them on its session and user.
+BUDGET = {"catalogue": 5, "catalogue anonymous": 2, "lesson": 5, "lesson preview": 6,
+          "course page": 7, "dashboard": 6}
+
+
+def assert_same(small: tuple[int, list[str]], large: tuple[int, list[str]],
+                budget: int = 20) -> None:
     assert small[0] == large[0], "\n".join(
         ["N:"] + small[1] + ["", "3N:"] + large[1])
-    assert small[0] <= 20, small[1]
+    assert small[0] <= budget, "\n".join(small[1])
 
 
 # ---------------------------------------------------------------- catalogue
@@ -101,7 +108,7 @@ def test_catalogue_queries_do_not_grow_with_courses(
     client.get("/courses")
     large = measure(client, "/courses")
 
-    assert_same(small, large)
+    assert_same(small, large, BUDGET["catalogue anonymous" if role == "anonymous" else "catalogue"])
     filtered = measure(client, "/courses?q=course&category=equity&level=introductory")
     assert filtered[0] == large[0]
 
@@ -123,7 +130,7 @@ def test_catalogue_queries_do_not_grow_with_other_learners(
         enrol_with_progress(other, course_ids(), now, 2)
     large = measure(client, "/courses")
 
-    assert_same(small, large)
+    assert_same(small, large, BUDGET["catalogue"])
 
 
 # ---------------------------------------------------------------- lesson and course pages
@@ -148,7 +155,7 @@ def test_lesson_page_queries_do_not_grow_with_lessons(
     small = measure(client, small_url)
     large = measure(client, large_url)
 
-    assert_same(small, large)
+    assert_same(small, large, BUDGET["lesson" if enrolled else "lesson preview"])
     if not enrolled:
         assert "Instructor preview" in client.get(small_url).get_data(as_text=True)
 
@@ -171,7 +178,7 @@ def test_lesson_page_queries_do_not_grow_with_learners(
         enrol_with_progress(other, course_ids(), now, 3)
     large = measure(client, url)
 
-    assert_same(small, large)
+    assert_same(small, large, BUDGET["lesson"])
 
 
 def test_course_page_queries_do_not_grow_with_lessons_or_prerequisites(
@@ -187,7 +194,8 @@ def test_course_page_queries_do_not_grow_with_lessons_or_prerequisites(
     ids = list(db.session.scalars(select(Course.id).where(Course.code.in_(["SMALL", "LARGE"]))))
     enrol_with_progress(learner.id, ids, now, 2)
 
-    assert_same(measure(client, "/courses/SMALL"), measure(client, "/courses/LARGE"))
+    assert_same(measure(client, "/courses/SMALL"), measure(client, "/courses/LARGE"),
+                BUDGET["course page"])
 
 
 def test_dashboard_queries_do_not_grow_with_enrolments(
@@ -206,4 +214,4 @@ def test_dashboard_queries_do_not_grow_with_enrolments(
     assert client.get("/courses/C-5/items/lesson-1").status_code == 200
     large = measure(client, "/dashboard")
 
-    assert_same(small, large)
+    assert_same(small, large, BUDGET["dashboard"])

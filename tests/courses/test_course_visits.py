@@ -46,8 +46,8 @@ def test_continue_item_is_the_last_visited_else_the_first(app, setup, make_user,
     assert services.continue_item(None, course) is None
     enrolment = services.enrol(make_user(), course, now)
     items = _items("C-1")
-    assert services.continue_item(enrolment, course) == items[0]
+    assert services.continue_item(enrolment, course).id == items[0].id
     services.record_visit(enrolment, items[1], now)
-    assert services.continue_item(enrolment, course) == items[1]
+    assert services.continue_item(enrolment, course).id == items[1].id
     enrolment.completed_at = now
     assert services.continue_item(enrolment, course) is None

@@ -1,0 +1,12 @@
+"""The physical limit: a bare Flask route, served by gunicorn with the app's own settings.
+
+    gunicorn -w 2 bench.bare:app      (started by `make bench-http`)
+"""
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def bare() -> str:
+    return "ok"
