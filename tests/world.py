@@ -211,7 +211,7 @@ def build_world(app, tmp_path: Path, now: datetime, make_user, sign_in,
     after = {"cohorts.delete": restore_cohort, "cohorts.remove_member": restore_cohort}
     return World(clients=clients, after=after, users=users, values=values, cohort_slug=slug,
                  overrides=overrides, signed_in=signed_in,
-                 extra={"ledger_id": ledger_id, "victim": victim, "quiz": quiz,
+                 extra={"ledger_id": ledger_id, "victim": victim, "quiz": quiz, "now": now,
                         "assignment": assignment})
 
 
