@@ -193,6 +193,24 @@ def _item_url(path: str, link_base: str, doc_dir: str) -> str:
     return course_url + "/items/" + "/".join(segments)
 
 
+#: What browsers strip around a URL before reading its scheme (C0 controls and space); tab and
+#: newlines they drop anywhere. Python's str.strip() strips more (U+2028...): never use it here.
+_URL_STRIP = "".join(chr(c) for c in range(0x21))
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def _scheme_allowed(url: str) -> bool:
+    """A relative URL, or one whose scheme is http, https or mailto: as a browser reads it, and
+    as a lenient one would with every Unicode space and control removed (U+2028...)."""
+    for probe in (re.sub(r"[\t\n\r]", "", url).lstrip(_URL_STRIP),
+                  re.sub(r"[\s\x00-\x1f\x7f]", "", url)):
+        found = _SCHEME_RE.match(probe)
+        if found is not None and found.group(1).lower() not in _URL_SCHEMES:
+            return False
+    return True
+
+
 def _attribute_filter(link_base: str | None, doc_dir: str = ""):  # noqa: ANN202 - a closure
     def check(tag: str, attr: str, value: str) -> str | None:
         if attr == "class":
@@ -205,10 +223,14 @@ def _attribute_filter(link_base: str | None, doc_dir: str = ""):  # noqa: ANN202
             return value if _START_RE.match(value.strip()) else None
         if attr in ("width", "height"):
             return value if _NUMBER_RE.match(value.strip()) else None
-        if attr == "src" and value.strip().lower().startswith("mailto:"):
-            return None
         if attr in ("href", "src"):
-            return _rewrite_url(value.strip(), link_base, doc_dir)
+            value = value.strip(_URL_STRIP)
+            if not _scheme_allowed(value):
+                return None  # nh3 checked the scheme before this filter: check what we return
+            if attr == "src" and (value.lower().startswith("mailto:")
+                                  or _EXTERNAL_RE.match(value)):
+                return None  # images load from our origin only: no tracking pixels (CSP too)
+            return _rewrite_url(value, link_base, doc_dir)
         return value
 
     return check

@@ -187,6 +187,9 @@ def init_app(app: Flask) -> None:
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+        if request.is_secure:  # over HTTPS (ProxyFix trusts the proxy's X-Forwarded-Proto)
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
         return response
 
     _init_static_files(app)

@@ -327,5 +327,8 @@ def restore(code: str, slug: str, number: int):
 @role_required("instructor")
 def export(code: str):
     course, _ = _editable_or_403(code)
-    return send_file(io.BytesIO(services.export_zip(course)), mimetype="application/zip",
-                     as_attachment=True, download_name=f"{course.dirname}.zip")
+    response = send_file(io.BytesIO(services.export_zip(course)), mimetype="application/zip",
+                         as_attachment=True, download_name=f"{course.dirname}.zip")
+    # the course's source, drafts included, is its staff's: never kept by a shared cache
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,356 @@
+"""XSS: the corpus (tests/security/data/xss_payloads.txt, 300+ payloads) through every field
+that renders user or author text, checked in the HTML (tests/security/xss.py), and formula
+injection in the CSV files, script in the PDFs, path tricks in the ZIPs.
+
+`TEXT_FIELDS` is the registry: every text column of every model is either a field here (how
+to store a payload in it, and which pages show it to whom) or in `NOT_RENDERED` with the reason.
+`test_every_text_column_is_registered` fails for a new column in neither: add it to one.
+
+Markdown fields take the whole corpus at once (one document); one-line fields take a sample
+of payloads one at a time (every payload with LMS_XSS_FULL=1).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy import String, Text, select
+
+from lms import markdown
+from lms.assignments import services as assignments
+from lms.cohorts import services as cohorts
+from lms.courses import services as courses
+from lms.credits import services as ce
+from lms.errors import DomainError
+from lms.extensions import db
+from tests.builders import item, lesson
+from tests.security.xss import PAYLOADS, unsafe
+from tests.world import CE_TODAY, World
+
+FULL = os.environ.get("LMS_XSS_FULL") == "1"
+SAMPLE = PAYLOADS if FULL else PAYLOADS[::15]
+#: The corpus as one Markdown document (one payload a paragraph).
+DOCUMENT = "\n\n".join(PAYLOADS)
+
+
+@dataclass
+class Field:
+    """store(world, payload) -> None puts the payload in; pages are (person, url(world))."""
+    store: Callable[[World, str], None]
+    pages: list[tuple[str, Callable[[World], str]]]
+    markdown: bool = False  # takes the whole corpus as one document
+
+
+def _learner(w: World):
+    return w.users["learner"]
+
+
+def _submission(w: World):
+    return assignments.submission_of(w.extra["assignment"], _learner(w))
+
+
+def _lesson(w: World, text: str) -> None:
+    intro = item("CS-1", "intro")
+    courses.publish_source(intro, lesson("Introduction", text), w.users["inst"],
+                           w.extra["now"], note=text[:200])
+
+
+def _profile(key: str):
+    def store(w: World, text: str) -> None:
+        assignments_user = _learner(w)
+        from lms.auth import services as auth
+        auth.update_profile(assignments_user, {key: text[:100] or "x"})
+    return store
+
+
+def _activity(key: str):
+    def store(w: World, text: str) -> None:
+        values = {"title": "Equity circle", "provider": "PSE", "completed_on": date(2026, 10, 1),
+                  "hours": "2", "category": "racial-equity", "activity_type": "convening",
+                  "link": ""}
+        name = "evidence.pdf"
+        if key == "evidence_name":
+            name = text[:200]
+        else:
+            values[key] = text[:200]
+        from tests.assignments.helpers import PDF
+        ce.report_activity(_learner(w), ce.ActivityInput(**values), io.BytesIO(PDF), name,
+                           CE_TODAY, w.extra["now"])
+    return store
+
+
+def _attachment(w: World, text: str) -> None:
+    from tests.assignments.helpers import PDF
+    learner = w.users["other"]
+    assignment = w.extra["assignment"]
+    courses.enrol(learner, assignment.item.course, w.extra["now"])
+    assignments.add_attachment(assignment, learner, io.BytesIO(PDF), text[:200] + ".pdf",
+                               w.extra["now"])
+
+
+def _grade(w: World, text: str) -> None:
+    grade = assignments.save_grade(_submission(w), w.users["inst"], [0, 0], [text, text], text,
+                                   "pass", False, w.extra["now"])
+    assert grade is not None
+
+
+def _review(w: World, text: str) -> None:
+    assignments.submit_review(int(w.values["review_id"]), w.users["peer"], [0, 0], text, text,
+                              w.extra["now"])
+
+
+def _cohort(w: World, text: str) -> None:
+    cohorts.create_cohort(text[:80] or "x", text, actor=None, now=w.extra["now"])
+
+
+def _bank(w: World, text: str) -> None:
+    assignments.add_to_bank(w.users["inst"], text, w.extra["now"])
+
+
+def _draft(w: World, text: str) -> None:
+    learner = w.users["other"]
+    assignment = w.extra["assignment"]
+    courses.enrol(learner, assignment.item.course, w.extra["now"])
+    assignments.save_draft(assignment, learner, text, w.extra["now"])
+    sub = assignments.submission_of(assignment, learner)
+    assignments.submit(assignment, learner, sub.version_count, w.extra["now"])
+    w.values["other_submission"] = str(sub.id)
+
+
+ITEM = "/courses/CS-1/items/case"
+INTRO = "/courses/CS-1/items/intro"
+GRADE = (lambda w: f"/assignments/grading/{w.values['submission_id']}")  # noqa: E731
+PROFILE_PAGES = [("learner", lambda w: "/account/profile"),
+                 ("admin", lambda w: f"/admin/users/{_learner(w).id}"),
+                 ("admin", lambda w: "/admin/users"), ("inst", lambda w: "/assignments/grading"),
+                 ("registrar", lambda w: f"/admin/ce/holders/{_learner(w).id}"),
+                 ("registrar", lambda w: f"/admin/cohorts/{w.cohort_slug}")]
+CE_PAGES = [("learner", lambda w: "/ce"), ("registrar", lambda w: "/admin/ce"),
+            ("registrar", lambda w: f"/admin/ce/holders/{_learner(w).id}")]
+
+TEXT_FIELDS: dict[str, Field] = {
+    "items.source": Field(_lesson, [("learner", lambda w: INTRO),
+                                    ("inst", lambda w: INTRO + "/history")], markdown=True),
+    "items.body": Field(_lesson, [("learner", lambda w: INTRO)], markdown=True),
+    "course_revisions.source": Field(_lesson, [("learner", lambda w: INTRO)], markdown=True),
+    "item_revisions.source": Field(_lesson, [("inst", lambda w: INTRO + "/revisions/2")],
+                                   markdown=True),
+    "item_revisions.note": Field(_lesson, [("inst", lambda w: INTRO + "/history")],
+                                 markdown=True),
+    "submissions.draft_body": Field(_draft, [("other", lambda w: ITEM)], markdown=True),
+    "submission_versions.body": Field(_draft, [
+        ("other", lambda w: ITEM),
+        ("inst", lambda w: f"/assignments/grading/{w.values['other_submission']}")],
+        markdown=True),
+    "peer_reviews.strength": Field(_review, [("inst", GRADE), ("learner", lambda w: ITEM)],
+                                   markdown=True),
+    "peer_reviews.suggestion": Field(_review, [("inst", GRADE)], markdown=True),
+    "assignment_grades.overall_comment": Field(_grade, [("learner", lambda w: ITEM),
+                                                        ("inst", GRADE)], markdown=True),
+    "assignment_comment_bank.text": Field(_bank, [("inst", GRADE)], markdown=True),
+    "cohorts.description": Field(_cohort, [("registrar", lambda w: "/admin/cohorts")]),
+    "cohorts.name": Field(_cohort, [("registrar", lambda w: "/admin/cohorts")]),
+    "submission_attachments.filename": Field(_attachment, [("other", lambda w: ITEM)]),
+    "users.name": Field(_profile("name"), PROFILE_PAGES),
+    "users.legal_name": Field(_profile("legal_name"), PROFILE_PAGES[:2]),
+    "users.organisation": Field(_profile("organisation"), PROFILE_PAGES[:2]),
+    "users.city": Field(_profile("city"), PROFILE_PAGES[:2]),
+    "users.country": Field(_profile("country"), PROFILE_PAGES[:2]),
+    "users.bio": Field(_profile("bio"), PROFILE_PAGES[:2]),
+    "ce_activities.title": Field(_activity("title"), CE_PAGES),
+    "ce_activities.provider": Field(_activity("provider"), CE_PAGES),
+    "ce_activities.evidence_name": Field(_activity("evidence_name"), CE_PAGES),
+}
+
+#: Text columns that no page renders from user/author input, with the reason.
+NOT_RENDERED: dict[str, str] = {
+    "ce_ledger_unlock.reason": "internal: the ledger's delete guard",
+    "outbox_messages.recipient": "e-mail, plain text", "outbox_messages.subject": "e-mail",
+    "outbox_messages.body": "e-mail, plain text (admin outbox escapes it: Jinja)",
+    "signin_throttles.email_hash": "a hash", "users.email": "validated address",
+    "users.password_hash": "a hash", "users.role": "one of ROLES",
+    "user_sessions.key_hash": "a hash",
+    "courses.code": "validated code", "courses.dirname": "folder name",
+    "courses.ce_category": "programme key", "courses.level": "one of LEVELS",
+    "courses.title": "author text, Jinja-escaped; TODO: add a Field",
+    "courses.summary": "author text, Jinja-escaped; TODO: add a Field",
+    "courses.overview": "author Markdown (same renderer as items.body); TODO: add a Field",
+    "courses.source": "course.md source", "course_revisions.summary": "generated",
+    "modules.slug": "folder", "modules.dirname": "folder", "modules.source": "module.md source",
+    "modules.title": "author text, Jinja-escaped; TODO: add a Field",
+    "modules.summary": "author text; TODO: add a Field",
+    "course_assets.path": "validated path", "course_assets.content_hash": "a hash",
+    "course_assets.mimetype": "from the extension", "course_instructors.email": "address",
+    "items.slug": "file name", "items.kind": "registry key", "items.title": "author text, "
+    "Jinja-escaped; TODO: add a Field", "items.source_path": "path",
+    "items.content_hash": "hash", "items.imported_hash": "hash", "items.audience": "enum",
+    "item_drafts.source": "author source, previewed through the renderer (items.body)",
+    "item_drafts.note": "author note; TODO: add a Field",
+    "item_revisions.content_hash": "hash", "item_revisions.origin": "enum",
+    "assignments.prompt": "author Markdown, same renderer as items.body",
+    "assignment_exports.status": "enum", "assignment_exports.storage_key": "generated key",
+    "assignment_grades.decision": "enum",
+    "submission_attachments.storage_key": "generated key",
+    "submission_attachments.content_type": "sniffed", "submissions.status": "enum",
+    "quizzes.intro": "author Markdown, same renderer", "questions.key": "author id",
+    "question_versions.content_hash": "hash", "quiz_attempts.status": "enum",
+    "quiz_accommodations.kind": "enum", "quiz_accommodations.note": "staff note; TODO: Field",
+    "ce_activities.category": "programme key", "ce_activities.activity_type": "programme key",
+    "ce_activities.description": "holder text; TODO: add a Field",
+    "ce_activities.evidence_key": "generated key", "ce_activities.status": "enum",
+    "ce_activities.evidence_link": "validated URL; TODO: add a Field",
+    "ce_activities.registrar_note": "registrar text; TODO: add a Field",
+    "ce_activities.holder_answer": "holder text; TODO: add a Field",
+    "ce_holders.credential_ref": "generated", "ce_holders.state": "enum",
+    "ce_ledger_entries.kind": "enum", "ce_ledger_entries.source": "generated",
+    "ce_ledger_entries.category": "key", "ce_ledger_entries.activity_type": "key",
+    "ce_ledger_entries.title": "copied from ce_activities.title / course titles",
+    "ce_ledger_entries.provider": "copied from ce_activities.provider",
+    "ce_ledger_entries.course_code": "code",
+    "ce_ledger_entries.reason": "registrar text; TODO: add a Field",
+    "ce_renewals.status": "enum", "ce_renewals.attestation": "fixed text",
+    "ce_renewals.note": "registrar text; TODO: add a Field",
+    "ce_audits.status": "enum", "ce_audits.evidence_key": "generated key",
+    "ce_audits.evidence_name": "file name; TODO: add a Field",
+    "ce_audits.holder_note": "holder text; TODO: add a Field",
+    "ce_audits.registrar_note": "registrar text; TODO: add a Field",
+    "cohorts.slug": "generated from the name",
+    # TODO(merge, issue 12): credentials.reason / revocation reasons rendered on verify pages
+    "credentials.credential_id": "generated", "credentials.state": "enum",
+    "credentials.reason": "staff text, not rendered yet (issue 12 renders revocation reasons: "
+                          "make it a Field then)",
+}
+
+
+def _text_columns() -> set[str]:
+    import lms.models  # noqa: F401 - every table registered
+    return {f"{t.name}.{c.name}" for t in db.metadata.sorted_tables for c in t.columns
+            if isinstance(c.type, String | Text)}
+
+
+def test_every_text_column_is_registered(app):
+    columns = _text_columns()
+    missing = sorted(columns - TEXT_FIELDS.keys() - NOT_RENDERED.keys())
+    assert not missing, ("text columns in neither TEXT_FIELDS nor NOT_RENDERED of "
+                         f"tests/security/test_xss.py: {missing}")
+    assert not (TEXT_FIELDS.keys() & NOT_RENDERED.keys())
+    assert not (TEXT_FIELDS.keys() - columns), "registered fields that no longer exist"
+
+
+def test_corpus_is_large_and_varied():
+    assert len(PAYLOADS) >= 300
+    for kind in ("<script", "onerror", "javascript:", "data:", "<svg", "<math", "](", "![",
+                 "<javascript", "]: ", "style", "url("):
+        assert any(kind.lower() in p.lower() for p in PAYLOADS), kind
+
+
+def test_the_checker_catches_what_it_must():
+    for bad in ('<script>alert(1)</script>', '<img src=x onerror=alert(1)>',
+                '<a href="javascript:alert(1)">x</a>', '<a href=" java\tscript:x">x</a>',
+                '<iframe src="/"></iframe>', '<img src="https://evil.example/x.png">',
+                '<p style="background:url(x)">x</p>', '<svg><a xlink:href="javascript:x">'):
+        assert unsafe(bad), bad
+    assert not unsafe('<p><a href="https://ok.example" rel="nofollow">ok</a>'
+                      '<img src="/courses/C/assets/a.png"></p>')
+
+
+def test_every_payload_through_the_renderer():
+    failures = []
+    for payload in PAYLOADS:
+        for render in (markdown.render, markdown.render_inline):
+            found = unsafe(f"<div>{render(payload)}</div>")
+            if found:
+                failures.append(f"{render.__name__}({payload!r}): {found}")
+    assert not failures, "\n".join(failures[:30])
+
+
+@pytest.mark.parametrize("name", sorted(TEXT_FIELDS))
+def test_field_renders_no_payload_unsafely(app, world, name, now):
+    field = TEXT_FIELDS[name]
+    world.extra["now"] = now
+    failures = []
+    for payload in ([DOCUMENT] if field.markdown else SAMPLE):
+        try:
+            field.store(world, payload)
+        except DomainError:
+            db.session.rollback()
+            continue  # refused input is safe input
+        stored = True
+        for person, url in field.pages:
+            response = world.clients[person].get(url(world))
+            assert response.status_code == 200, f"{name}: {url(world)} as {person}"
+            found = unsafe(response.get_data(as_text=True))
+            if found:
+                failures.append(f"{name} {payload[:50]!r} on {url(world)}: {found[:3]}")
+        assert stored
+    assert not failures, "\n".join(failures[:30])
+
+
+def _cells(data: bytes) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
+
+
+FORMULAS = [p for p in PAYLOADS if p[:1] in "=+-@\t\r"]
+
+
+def test_csv_downloads_never_start_a_formula(app, world, now):
+    from lms.auth import services as auth
+    assert len(FORMULAS) >= 6
+    for n, payload in enumerate(FORMULAS):
+        auth.update_profile(world.users["learner"], {"name": payload[:100]})
+        _activity("title")(_with_now(world, now), payload)
+        cells = []
+        for person, url in (("inst", f"/assignments/grading/assignment/"
+                                     f"{world.values['assignment_id']}/grades.csv"),
+                            ("learner", "/ce/transcript.csv"),
+                            ("inst", f"/quiz/{world.values['quiz_id']}/analysis.csv")):
+            response = world.clients[person].get(url)
+            assert response.status_code == 200, url
+            cells += _cells(response.data)
+        risky = [c for c in cells if c and c[0] in "=+-@\t\r" and not _number(c)]
+        assert not risky, f"{payload!r}: {risky}"
+        assert n < 50
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+        return True
+    except ValueError:
+        return False
+
+
+def _with_now(world: World, now) -> World:
+    world.extra["now"] = now
+    return world
+
+
+def test_pdf_transcript_carries_no_script(app, world, now):
+    for payload in SAMPLE[:10]:
+        _activity("title")(_with_now(world, now), payload)
+    response = world.clients["learner"].get("/ce/transcript.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    for marker in (b"/JavaScript", b"/JS", b"/OpenAction", b"/Launch", b"/EmbeddedFile",
+                   b"/AA", b"/RichMedia"):
+        assert marker not in response.data, marker
+
+
+def test_submission_export_zip_names_stay_inside(app, world, now):
+    for payload in ("../../etc/passwd", "..\\..\\boot", "/abs/path", "con", "a\nb"):
+        _attachment(_with_now(world, now), payload)
+    from lms.assignments.models import SubmissionExport
+    export = db.session.scalar(select(SubmissionExport).order_by(SubmissionExport.id.desc()))
+    assignments.build_export(export.id, now)
+    first = world.clients["inst"].get(f"/assignments/grading/exports/{export.id}")
+    assert first.status_code == 302
+    data = world.clients["inst"].get(first.headers["Location"]).data
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            assert not name.startswith(("/", "\\")) and ".." not in name.split("/"), name
+            assert "\\" not in name and "\n" not in name, name
