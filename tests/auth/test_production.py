@@ -45,14 +45,14 @@ PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 PASSWORD = "a-production-password"
 
 
-def redis_client():
+def redis_client(url: str = REDIS_URL):
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
     try:
         client.ping()
     except redis.exceptions.RedisError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {url}")
     return client
 
 

@@ -17,6 +17,7 @@ from lms.cache import cache
 from lms.courses import services
 from lms.courses.models import Course, Item
 from lms.extensions import db
+from tests.auth.test_production import redis_client as redis_client_or_skip
 from tests.builders import basic_course, lesson
 from tests.conftest import FreshContextClient, make_test_app
 
@@ -25,24 +26,13 @@ REDIS_URL = "redis://127.0.0.1:6379/7"
 PAGE = "/courses/C-1/items/basics/first"
 
 
-def _redis_or_skip():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    return client
-
-
 @pytest.fixture(params=["in-process", "redis"])
 def two_workers(request, app, tmp_path, now):
     """(reader app, editor app): two apps on the test database, sharing its courses folder."""
     extra: dict = {"FROZEN_NOW": now, "COURSES_DIR": app.config["COURSES_DIR"]}
     redis_client, prefix = None, f"lms-test-{uuid.uuid4().hex}:"
     if request.param == "redis":
-        redis_client = _redis_or_skip()
+        redis_client = redis_client_or_skip(REDIS_URL)
         extra.update(CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     apps = [make_test_app(str(tmp_path / name), url, **extra) for name in ("reader", "editor")]
