@@ -28,7 +28,7 @@ from email.utils import parseaddr
 
 from celery import shared_task
 from flask import current_app, url_for
-from sqlalchemy import Index, String, Text, event, or_, select, update
+from sqlalchemy import Index, String, Text, event, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms import clock, tasks
@@ -87,6 +87,19 @@ def queue(recipient: str, subject: str, body: str, now: datetime) -> OutboxMessa
     db.session.flush()
     db.session.info.setdefault(_PENDING, []).append(msg.id)
     return msg
+
+
+def queue_many(messages: list[tuple[str, str, str]], now: datetime) -> list[int]:
+    """`queue` for many (recipient, subject, body) at once: one bulk INSERT in the caller's
+    transaction (a digest for thousands of members), each sent after the commit."""
+    if not messages:
+        return []
+    ids = list(db.session.scalars(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        [{"recipient": r, "subject": s, "body": b, "created_at": now, "delivered": False}
+         for r, s, b in messages]))
+    db.session.info.setdefault(_PENDING, []).extend(ids)
+    return ids
 
 
 @event.listens_for(Session, "after_commit")

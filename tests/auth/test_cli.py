@@ -86,7 +86,8 @@ def test_users_set_role_refuses_unknown_accounts_and_roles(runner, make_user):
 
 
 def test_demo_seeds_every_role_and_is_idempotent(runner, app, now):
-    from lms.cohorts.models import CohortMember
+    from lms.cohorts.models import CohortInvite, CohortMember
+    from lms.community.notifications import Notification
     from lms.courses.models import Course, Enrolment
     from lms.quizzes.models import Attempt
 
@@ -99,10 +100,12 @@ def test_demo_seeds_every_role_and_is_idempotent(runner, app, now):
         assert email in first.output
         assert user(email).role == role and user(email).confirmed
     assert "justcommunities" in first.output
-    models = (User, Course, Enrolment, Attempt, CohortMember)
+    models = (User, Course, Enrolment, Attempt, CohortMember, CohortInvite, Notification)
     counts = {model.__name__: count(model) for model in models}
     assert counts["Course"] >= 3 and counts["Enrolment"] > 0 and counts["Attempt"] > 0
-    assert counts["CohortMember"] == 13  # two intakes: the twelve cohort learners and Maya
+    # two intakes: the twelve cohort learners and Maya, and the instructor facilitating each
+    assert counts["CohortMember"] == 15
+    assert counts["CohortInvite"] == 1 and counts["Notification"] == 5
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
