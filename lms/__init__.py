@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assignments.views import bp as assignments_bp
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
+    from lms.community import views as community_views
     from lms.courses.views import bp as courses_bp
     from lms.credits.views import bp as credits_bp
     from lms.main.views import bp as main_bp
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(credits_bp)
+    community_views.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -54,7 +54,8 @@ def world(app, tmp_path, now, make_user, sign_in):
         "user_id": str(victim.id), "quiz_id": str(quiz.id),
         "attempt_id": str(attempt_id or 1), "number": "1", "code": quiz.item.course.code,
         "slug": quiz.item.slug, "path": "missing.png", "token": "not-a-token",
-        "filename": "css/site.css",
+        "filename": "css/site.css", "kind": "network", "ref": "introductions",
+        "action": "follow",
     }
     # Other features' ids walk with ids of no real row (404s): every <..._id> gets a
     # well-formed value; any other new parameter must be given one above.
