@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, and_, cast, func, literal_column, or_, select
+from sqlalchemy import Integer, and_, cast, column, func, literal_column, or_, select, table
 
 from lms.community import rules
 from lms.community.models import FTS_TABLE, Post, Thread
@@ -64,9 +64,9 @@ def search(viewer: Viewer, query: str, page: int | None = 1) -> tuple[list[Hit],
 def _sqlite(viewer: Viewer, words: list[str], page: int | None) -> tuple[list[Hit],
                                                                           rules.PageInfo]:
     match = " AND ".join('"' + w.replace('"', "") + '"' for w in words)
-    rank = literal_column(f"{FTS_TABLE}.rank")
+    fts = table(FTS_TABLE, column("rowid"), column("rank"))
     base = (select(Post.id).select_from(Post)
-            .join(literal_column(FTS_TABLE), literal_column(f"{FTS_TABLE}.rowid") == Post.id)
+            .join(fts, fts.c.rowid == Post.id)
             .join(Thread, Thread.id == Post.thread_id)
             .where(literal_column(FTS_TABLE).op("MATCH")(match), _visible(viewer)))
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
@@ -74,7 +74,7 @@ def _sqlite(viewer: Viewer, words: list[str], page: int | None) -> tuple[list[Hi
     snippet = func.snippet(literal_column(FTS_TABLE), -1, START, STOP, "…", 24)
     rows = db.session.execute(
         base.add_columns(Thread.id, Thread.title, Thread.board_key, snippet)
-        .order_by(rank, Post.id.desc()).offset(info.offset).limit(info.per_page))
+        .order_by(fts.c.rank, Post.id.desc()).offset(info.offset).limit(info.per_page))
     return [Hit(tid, pid, title, key, highlight(snip))
             for pid, tid, title, key, snip in rows], info
 
