@@ -227,22 +227,23 @@ class Suspension(db.Model):
 
 
 # --- search indexes (see search.py) -------------------------------------------------------
-#: The FTS5 table's name; reflected tables starting with it are not the models' (env.py).
+#: The FTS5 table's name (spelt out in the statements below); reflected tables starting with
+#: it are not the models' (migrations/env.py).
 FTS_TABLE = "community_fts"
 
 SEARCH_DDL: tuple[tuple[str, str], ...] = (
-    ("sqlite", f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+    ("sqlite", "CREATE VIRTUAL TABLE community_fts USING fts5("
                "title, body, tokenize = 'porter unicode61')"),
-    ("sqlite", f"""CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON community_posts BEGIN
-  INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (new.id,
+    ("sqlite", """CREATE TRIGGER community_fts_ai AFTER INSERT ON community_posts BEGIN
+  INSERT INTO community_fts(rowid, title, body) VALUES (new.id,
     CASE WHEN new.is_opening THEN (SELECT title FROM community_threads
                                    WHERE id = new.thread_id) ELSE '' END, new.body);
 END"""),
-    ("sqlite", f"""CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF body ON community_posts BEGIN
-  UPDATE {FTS_TABLE} SET body = new.body WHERE rowid = new.id;
+    ("sqlite", """CREATE TRIGGER community_fts_au AFTER UPDATE OF body ON community_posts BEGIN
+  UPDATE community_fts SET body = new.body WHERE rowid = new.id;
 END"""),
-    ("sqlite", f"""CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON community_posts BEGIN
-  DELETE FROM {FTS_TABLE} WHERE rowid = old.id;
+    ("sqlite", """CREATE TRIGGER community_fts_ad AFTER DELETE ON community_posts BEGIN
+  DELETE FROM community_fts WHERE rowid = old.id;
 END"""),
     ("postgresql", "CREATE INDEX ix_community_posts_fts ON community_posts "
                    "USING gin (to_tsvector('english', body))"),
@@ -250,10 +251,10 @@ END"""),
                    "USING gin (to_tsvector('english', title))"),
 )
 SEARCH_DROPS: tuple[tuple[str, str], ...] = (
-    ("sqlite", f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai"),
-    ("sqlite", f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au"),
-    ("sqlite", f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad"),
-    ("sqlite", f"DROP TABLE IF EXISTS {FTS_TABLE}"),
+    ("sqlite", "DROP TRIGGER IF EXISTS community_fts_ai"),
+    ("sqlite", "DROP TRIGGER IF EXISTS community_fts_au"),
+    ("sqlite", "DROP TRIGGER IF EXISTS community_fts_ad"),
+    ("sqlite", "DROP TABLE IF EXISTS community_fts"),
     ("postgresql", "DROP INDEX IF EXISTS ix_community_posts_fts"),
     ("postgresql", "DROP INDEX IF EXISTS ix_community_threads_fts"),
 )

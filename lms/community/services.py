@@ -282,7 +282,11 @@ def read_thread(viewer: Viewer, thread: Thread, *, page: int | None, now: dateti
     total = db.session.scalar(select(func.count()).select_from(Post).where(*where)) or 0
     read_at = db.session.scalar(select(ThreadRead.read_at).where(
         ThreadRead.user_id == viewer.user_id, ThreadRead.thread_id == thread.id))
-    new_count = 0
+    if read_at is None or read_at < thread.last_post_at:
+        # Recorded first: the commit expires the session's objects, so what the page shows is
+        # loaded after it (once), not reloaded one by one while the page is drawn.
+        _mark_read(viewer.user_id, thread.id, read_at, max(now, thread.last_post_at))
+        db.session.commit()
     if page is None and read_at is not None:
         # Open at the page holding the first new post.
         before = db.session.scalar(select(func.count()).select_from(Post).where(
@@ -298,9 +302,6 @@ def read_thread(viewer: Viewer, thread: Thread, *, page: int | None, now: dateti
     new_count = sum(1 for v in views if read_at is not None and v.post.created_at > read_at)
     following = db.session.scalar(select(Follow.id).where(
         Follow.user_id == viewer.user_id, Follow.thread_id == thread.id)) is not None
-    if read_at is None or read_at < thread.last_post_at:
-        _mark_read(viewer.user_id, thread.id, read_at, now)
-        db.session.commit()
     return ThreadPage(board, thread, views, info, moderator, following, read_at, new_count)
 
 
@@ -391,7 +392,8 @@ def _check_may_post(user: User, now: datetime) -> None:
             f"You are suspended from posting until {suspended:%d %b %Y, %H:%M} UTC.")
     cfg = current_app.config
     created = user.created_at
-    if created is not None and user.role == "learner" and now - created < timedelta(days=cfg["COMMUNITY_NEW_ACCOUNT_DAYS"]):
+    new_days = timedelta(days=cfg["COMMUNITY_NEW_ACCOUNT_DAYS"])
+    if created is not None and user.role == "learner" and now - created < new_days:
         recent = db.session.scalar(select(func.count()).select_from(Post).where(
             Post.author_id == user.id, Post.created_at > now - timedelta(hours=1))) or 0
         if not rules.may_post_as_new_account(

@@ -84,7 +84,8 @@ def board(kind: str, ref: str):
         try:
             thread = services.create_thread(
                 current_user, key, kind=form.kind.data, title=form.title.data,
-                body=form.body.data, anonymous=bool(getattr(form, "anonymous", None) and form.anonymous.data),
+                body=form.body.data,
+                anonymous=bool(getattr(form, "anonymous", None) and form.anonymous.data),
                 now=clock.now())
         except DomainError as err:
             form.body.errors = [*form.body.errors, str(err)]
