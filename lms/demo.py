@@ -267,6 +267,9 @@ def demo_command():
     from lms.credentials import services as credentials
 
     holders = seed_ce(now, DEMO_PASSWORD, users["registrar"], credentials.issue)
+    from lms.community.demo import seed_boards
+
+    seed_boards(now)
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")
