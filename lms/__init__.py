@@ -12,7 +12,8 @@ from lms.config import Config
 
 #: The features' background-task modules (each registers its tasks and periodic schedule).
 FEATURE_TASK_MODULES: tuple[str, ...] = (
-    "lms.auth.tasks", "lms.quizzes.tasks", "lms.assignments.services", "lms.credits.tasks")
+    "lms.auth.tasks", "lms.quizzes.tasks", "lms.assignments.services", "lms.credits.tasks",
+    "lms.credentials.tasks", "lms.community.digest")
 
 
 def create_app(config: Any = None) -> Flask:
@@ -38,6 +39,9 @@ def create_app(config: Any = None) -> Flask:
     from lms.credits import services as credits
 
     credits.connect_signals()
+    from lms.credentials import services as credentials
+
+    credentials.connect_signals()
     from lms import storage, tasks
 
     tasks.init_app(app, FEATURE_TASK_MODULES)
@@ -106,7 +110,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
     from lms.community import views as community_views
+    from lms.community.notification_views import bp as notifications_bp
     from lms.courses.views import bp as courses_bp
+    from lms.credentials.views import bp as credentials_bp
     from lms.credits.views import bp as credits_bp
     from lms.main.views import bp as main_bp
     from lms.quizzes.views import bp as quizzes_bp
@@ -119,11 +125,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(credits_bp)
+    app.register_blueprint(credentials_bp)
+    app.register_blueprint(notifications_bp)
     community_views.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
+    from lms.community.notification_cli import community_cli
     from lms.courses.cli import courses_cli
     from lms.credentials.cli import credentials_cli
     from lms.credits.cli import ce_cli
@@ -136,3 +145,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(ce_cli)
     app.cli.add_command(credentials_cli)
+    app.cli.add_command(community_cli)

@@ -145,6 +145,17 @@ class Config:
                                                           "15 per 10 minutes")
         self.REGISTER_CREATE_RATE_LIMIT = os.environ.get("REGISTER_CREATE_RATE_LIMIT",
                                                          "5 per hour")
+        # Certificate signing (lms/credentials/signing.py, docs/operations.md): the
+        # organisation's key as PKCS#12 or a PEM pair, its root CA, an optional TSA. Unset: a
+        # development CA is generated into instance/signing/ on first use.
+        self.CERT_SIGNING_PKCS12 = os.environ.get("CERT_SIGNING_PKCS12", "").strip() or None
+        self.CERT_SIGNING_KEY = os.environ.get("CERT_SIGNING_KEY", "").strip() or None
+        self.CERT_SIGNING_CERT = os.environ.get("CERT_SIGNING_CERT", "").strip() or None
+        self.CERT_SIGNING_CHAIN = os.environ.get("CERT_SIGNING_CHAIN", "").strip() or None
+        self.CERT_SIGNING_PASSWORD = os.environ.get("CERT_SIGNING_PASSWORD", "") or None
+        self.CERT_TRUST_ROOTS = os.environ.get("CERT_TRUST_ROOTS", "").strip() or None
+        self.CERT_TSA_URL = os.environ.get("CERT_TSA_URL", "").strip() or None
+        self.CERT_SIGNING_LTV = _bool("CERT_SIGNING_LTV")
         # Caps on what one learner may be granted for one quiz, all grants together.
         self.QUIZ_MAX_EXTRA_MINUTES = int(os.environ.get("QUIZ_MAX_EXTRA_MINUTES", "240"))
         self.QUIZ_MAX_EXTRA_ATTEMPTS = int(os.environ.get("QUIZ_MAX_EXTRA_ATTEMPTS", "5"))

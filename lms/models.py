@@ -10,7 +10,7 @@ from lms.assignments.models import (  # noqa: F401
     SubmissionVersion,
 )
 from lms.auth.models import SignInThrottle, User, UserSession  # noqa: F401
-from lms.cohorts.models import Cohort, CohortMember  # noqa: F401
+from lms.cohorts.models import Cohort, CohortInvite, CohortMember  # noqa: F401
 from lms.community.models import (  # noqa: F401
     Flag,
     Follow,
@@ -22,6 +22,7 @@ from lms.community.models import (  # noqa: F401
     Thread,
     ThreadRead,
 )
+from lms.community.notifications import Notification, NotificationPref  # noqa: F401
 from lms.courses.models import (  # noqa: F401
     Course,
     CourseAsset,

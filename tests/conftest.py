@@ -139,9 +139,11 @@ def _clean_tables(app) -> None:
         if not tables:
             return
         with db.engine.begin() as conn:
-            # The CE ledger refuses DELETE unless the transaction first unlocks it.
+            # The CE ledger and the credentials' audit history refuse DELETE unless the
+            # transaction first unlocks them.
             unlock = db.metadata.tables.get("ce_ledger_unlock")
-            unlocked = unlock is not None and "ce_ledger_entries" in written
+            unlocked = unlock is not None and bool(
+                written & {"ce_ledger_entries", "credential_events"})
             if unlocked:
                 conn.execute(unlock.insert().values(reason="test clean-up"))
             for table in tables:

@@ -17,8 +17,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms import mail
+from lms import clock, mail
 from lms.auth.models import ROLES, SignInThrottle, User, UserSession, session_key_hash
+from lms.auth.signals import legal_name_changed
 from lms.dbtypes import DB_INT_MAX, get_or_not_found, rows_changed
 from lms.errors import Conflict, ValidationError
 from lms.extensions import db
@@ -442,8 +443,11 @@ def update_profile(user: User, changes: dict) -> User:
                        ("country", "Country")):
         if key in changes:
             check_name(str(changes[key]), label)
+    legal_before = user.certificate_name
     for key, value in changes.items():
         setattr(user, key, value.strip() if isinstance(value, str) else bool(value))
+    if user.certificate_name != legal_before:
+        legal_name_changed.send(user, now=clock.now())
     db.session.commit()
     return user
 

@@ -7,7 +7,6 @@ moderate a board is asked of ``visibility`` only.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from lms.community.models import (
     Thread,
     ThreadRead,
 )
+from lms.community.notifications import notify as _notify
 from lms.community.visibility import (
     STAFF_ROLES,
     Viewer,
@@ -52,14 +52,6 @@ POSTS_PER_PAGE = 20
 QUEUE_PER_PAGE = 25
 FILTERS = ("all", "unanswered", "unread", "mine", "following")
 NOTIFY_KINDS = ("reply", "mention", "endorsed", "accepted")
-
-try:  # network's notifications (the bell and the digest); absent until its branch is merged
-    from lms.community.notifications import notify as _notify  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - the shim goes when network's module arrives
-    def _notify(recipient_ids: Iterable[int], kind: str, text: str, url: str,
-                board_key: str, dedupe_key: str, now: datetime) -> None:
-        return None
-
 
 # --- boards --------------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from flask_login import current_user
 
 from lms import clock
 from lms.auth.access import login_required
+from lms.community import notifications, services
 from lms.community import search as search_service
-from lms.community import services
 from lms.community.forms import (
     ConfirmForm,
     EditForm,
@@ -42,10 +42,6 @@ bp = Blueprint("community", __name__, template_folder="templates", url_prefix="/
 def init_app(app) -> None:  # noqa: ANN001 - the Flask app
     """Register the blueprint and the one visibility check with network's notifications."""
     app.register_blueprint(bp)
-    try:
-        from lms.community import notifications  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - until network's branch is merged
-        return
     notifications.set_visibility_check(visible_pairs)
 
 

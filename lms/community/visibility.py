@@ -97,9 +97,13 @@ def can_moderate(viewer: Viewer, key: str) -> bool:
 
 
 def _facilitated(user_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Cohorts each user facilitates. Cohort facilitators arrive with network's branch: until
-    then registrars and admins (who moderate every board) stand in for them."""
-    return {}
+    """Cohorts each user facilitates (one query)."""
+    found: dict[int, set[int]] = {}
+    for user_id, cohort_id in db.session.execute(
+            select(CohortMember.user_id, CohortMember.cohort_id).where(
+                CohortMember.user_id.in_(list(user_ids)), CohortMember.role == "facilitator")):
+        found.setdefault(user_id, set()).add(cohort_id)
+    return found
 
 
 def viewers_for(users: Iterable[User]) -> dict[int, Viewer]:

@@ -36,7 +36,7 @@ from lms.courses.models import (
     ItemRevision,
     Module,
 )
-from lms.courses.signals import course_completed, item_synced
+from lms.courses.signals import course_completed, item_done, item_synced
 from lms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
 
@@ -532,7 +532,10 @@ def mark_item_done(enrolment: Enrolment, item: Item, now: datetime) -> bool:
                                     completed_at=now))
         db.session.flush()
     enrolment.last_activity_at = now
-    return _check_completion(enrolment, now)
+    completed = _check_completion(enrolment, now)
+    if exists is None:
+        item_done.send(enrolment, item=item, now=now)
+    return completed
 
 
 def _check_completion(enrolment: Enrolment, now: datetime) -> bool:

@@ -1,5 +1,11 @@
-"""`flask --app wsgi credentials ...`: issue a credential (starts the CE cycle), the daily sweep."""
+"""`flask --app wsgi credentials ...`: issue, certificate, suspend/reinstate/revoke, sweep.
+
+Bad input (unknown e-mail or ID, an empty reason, a second issue): a clear message, exit 1,
+nothing changed.
+"""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -7,11 +13,13 @@ from flask.cli import AppGroup
 from lms import clock
 from lms.auth.services import get_user_by_email
 from lms.credentials import services
+from lms.credentials.signing import SigningUnavailable
 from lms.credits import services as ce
 from lms.credits.cli import parse_day
 from lms.errors import DomainError
 
-credentials_cli = AppGroup("credentials", help="Credentials: issue, daily CE sweep.")
+credentials_cli = AppGroup("credentials",
+                           help="Credentials: issue, certificates, lifecycle, daily CE sweep.")
 
 
 @credentials_cli.command("issue")
@@ -28,6 +36,42 @@ def issue_command(email: str, issued_on: str | None, reason: str) -> None:
     except DomainError as err:
         raise click.ClickException(str(err)) from None
     click.echo(credential.credential_id)
+
+
+@credentials_cli.command("certificate")
+@click.argument("credential_id")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the signed PDF.")
+def certificate_command(credential_id: str, out: str) -> None:
+    """Write the current signed certificate of CREDENTIAL_ID to a PDF file."""
+    try:
+        credential = services.get_credential(credential_id)
+        certificate = services.ensure_certificate(credential, clock.now())
+        data = services.certificate_bytes(certificate)
+    except (DomainError, SigningUnavailable) as err:
+        raise click.ClickException(str(err)) from None
+    Path(out).write_bytes(data)
+    click.echo(f"{out}: certificate of {credential.credential_id} ({len(data)} bytes, signed)")
+
+
+def _lifecycle(action: str):
+    @click.argument("credential_id")
+    @click.option("--reason", required=True, help="Why (kept in the history; suspension and "
+                                                  "revocation reasons are public).")
+    def command(credential_id: str, reason: str) -> None:
+        try:
+            credential = services.get_credential(credential_id)
+            credential = services.change_state(credential, action, reason, None, clock.now())
+        except DomainError as err:
+            raise click.ClickException(str(err)) from None
+        click.echo(f"{credential.credential_id}: {credential.state}")
+
+    command.__doc__ = f"{action.capitalize()} CREDENTIAL_ID with a reason."
+    return credentials_cli.command(action)(command)
+
+
+for _action in services.ACTIONS:
+    _lifecycle(_action)
 
 
 @credentials_cli.command("sweep")

@@ -51,6 +51,7 @@ from lms.credits.models import (
     CeRenewal,
     LedgerEntry,
 )
+from lms.credits.signals import cycle_renewed
 from lms.dbtypes import get_or_not_found
 from lms.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
@@ -611,6 +612,7 @@ def renew(user: User, attested: bool, today: date, now: datetime) -> CeRenewal:
     if not check.reinstatement:
         _maybe_audit(renewal, record.programme, now)
         _resync(record.holder, record.programme, today)
+        cycle_renewed.send(user, renewal=renewal, now=now)
     db.session.commit()
     return renewal
 
@@ -649,6 +651,8 @@ def decide_reinstatement(renewal: CeRenewal, registrar: User, approve: bool, not
     if approve:
         _maybe_audit(renewal, programme, now)
     _resync(holder, programme, today)
+    if approve:
+        cycle_renewed.send(renewal.user, renewal=renewal, now=now)
     _notify(renewal.user, "Your reinstatement was " + ("approved" if approve else "refused"),
             note or "Your credential is reinstated.", now)
     db.session.commit()

@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from lms.auth.access import login_required
+from lms.cohorts import services as cohorts
 from lms.courses import services as courses
 from lms.extensions import limiter
 from lms.main.services import health_report
@@ -24,7 +25,8 @@ def index():
 def dashboard():
     entries = courses.dashboard(current_user)
     # "Welcome back" is for people who have been learning here before: they have enrolments.
-    return render_template("main/dashboard.html", entries=entries, returning=bool(entries))
+    return render_template("main/dashboard.html", entries=entries, returning=bool(entries),
+                           cohorts=cohorts.my_cohorts(current_user.id))
 
 
 @bp.route("/healthz")

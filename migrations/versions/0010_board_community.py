@@ -1,7 +1,7 @@
 """Discussion boards (issue 14): threads, posts, reads, follows, likes, moderation, search
 
 Revision ID: 0010_board
-Revises: 0009_issue15_item_audience
+Revises: 0010_network
 Create Date: 2026-11-30 00:19:15.412862
 
 """
@@ -50,7 +50,7 @@ import lms.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = '0010_board'
-down_revision = '0009_issue15_item_audience'
+down_revision = '0010_network'  # chained after network's (merged); was 0009
 branch_labels = None
 depends_on = None
 

@@ -12,10 +12,12 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete, select
 
 from lms.auth import services as auth
 from lms.cohorts.models import CohortMember
-from lms.community import search, services
+from lms.community import notifications, search, services
+from lms.community.digest import run_digest
 from lms.community.visibility import (
     Viewer,
     can_moderate,
@@ -27,6 +29,7 @@ from lms.community.visibility import (
 from lms.courses.models import CourseInstructor
 from lms.errors import NotFound
 from lms.extensions import db
+from lms.mail import OutboxMessage
 
 from .conftest import enrol, make_cohort, make_course
 
@@ -36,6 +39,8 @@ person = st.fixed_dictionaries({
     "enrolled": st.sets(st.sampled_from([0, 1])),
     "teaching": st.sets(st.sampled_from([0, 1])),
     "cohorts": st.sets(st.sampled_from([0, 1])),
+    "facilitating": st.sets(st.sampled_from([0, 1])),
+    "leaves": st.booleans(),
 })
 
 
@@ -59,7 +64,20 @@ def _oracle(role: str, p: dict, key: str, course_ids: list[int], cohort_ids: lis
     if ref.kind == "course":
         index = course_ids.index(ref.ident)
         return index in p["enrolled"] or (role == "instructor" and index in p["teaching"])
-    return cohort_ids.index(ref.ident) in p["cohorts"]
+    index = cohort_ids.index(ref.ident)
+    return index in p["cohorts"] or index in p["facilitating"]
+
+
+def _moderates(role: str, p: dict, key: str, course_ids: list[int], cohort_ids: list[int]) -> bool:
+    if role == "registrar":
+        return True
+    ref = parse_key(key)
+    assert ref is not None
+    if ref.kind == "network":
+        return role == "instructor"
+    if ref.kind == "course":
+        return role == "instructor" and course_ids.index(ref.ident) in p["teaching"]
+    return cohort_ids.index(ref.ident) in p["facilitating"]
 
 
 @pytest.mark.filterwarnings("ignore")
@@ -91,9 +109,10 @@ def _check(now, people: list[dict]) -> None:
                 db.session.add(CourseInstructor(course_id=courses[index].id, email=user.email))
     cohorts = [make_cohort(f"Cohort {i}", [], now) for i in range(2)]
     for user, p in zip(users, people, strict=True):
-        for index in p["cohorts"]:
-            db.session.add(CohortMember(cohort_id=cohorts[index].id, user_id=user.id,
-                                        added_at=now))
+        for index in p["cohorts"] | p["facilitating"]:
+            db.session.add(CohortMember(
+                cohort_id=cohorts[index].id, user_id=user.id, added_at=now,
+                role="facilitator" if index in p["facilitating"] else "member"))
     db.session.commit()
     course_ids, cohort_ids = [c.id for c in courses], [c.id for c in cohorts]
     keys = [f"course:{i}" for i in course_ids] + [f"cohort:{i}" for i in cohort_ids] \
@@ -136,8 +155,36 @@ def _check(now, people: list[dict]) -> None:
             expected = {u.id for u in users if u.id != user.id and can_see(viewers[u.id], key)}
             assert suggested == expected
         for key in keys:
+            assert can_moderate(viewer, key) == _moderates(user.role, p, key, course_ids,
+                                                           cohort_ids)
             if can_moderate(viewer, key):
                 assert key in visible
+    _check_notifications(now, users, people, keys, viewers)
+
+
+def _check_notifications(now, users, people, keys, before: dict[int, Viewer]) -> None:
+    """The bell, the notifications page and the digest, after some people left their cohorts:
+    only items on boards they could see when notified AND can still see now."""
+    for key in keys:
+        notifications.notify([u.id for u in users], "reply", f"note <{key}>", "/community/",
+                             key, f"prop:{key}", now)
+    db.session.commit()
+    for user, p in zip(users, people, strict=True):
+        if p["leaves"]:
+            db.session.execute(delete(CohortMember).where(CohortMember.user_id == user.id))
+    db.session.commit()
+    after = {u.id: viewer_for(u) for u in users}
+    expected = {u.id: {k for k in keys if can_see(before[u.id], k) and can_see(after[u.id], k)}
+                for u in users}
+    for user in users:
+        assert notifications.unread_count(user.id) == len(expected[user.id])
+        _pagination, shown, _hidden = notifications.page_for(user.id, 1, 50)
+        assert {n.board_key for n in shown} == expected[user.id]
+    run_digest(now)
+    bodies = dict(db.session.execute(select(OutboxMessage.recipient, OutboxMessage.body)).all())
+    for user in users:
+        found = {k for k in keys if f"note <{k}>" in bodies.get(user.email, "")}
+        assert found == expected[user.id]
 
 
 def test_visibility_is_refused_to_inactive_accounts_and_bad_keys():

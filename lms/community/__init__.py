@@ -1,0 +1,1 @@
+"""Community: boards, threads, posts, moderation, notifications and the practitioner directory."""

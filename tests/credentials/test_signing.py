@@ -1,0 +1,147 @@
+"""The certificate's PAdES signature: validates against the trust root; any change after
+signing is reported; check_pdf never raises."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from lms.credentials import signing
+from lms.credentials.certificates import CertificateContent, certificate_pdf, check_pdf, draw
+from tests.credentials.conftest import TODAY, at
+
+CONTENT = CertificateContent("Amara Okafor", "Just Communities Accredited Practitioner", "AP",
+                             "JCAP-2026-000123-X", date(2026, 3, 1), date(2028, 2, 29),
+                             "https://ap.example.org/verify/JCAP-2026-000123-X")
+
+
+@pytest.fixture
+def signed(app):
+    setup = signing.setup(app)
+    return signing.sign(draw(CONTENT), setup, CONTENT.credential_id), setup
+
+
+def test_signature_validates_with_pyhanko_against_the_trust_root(signed):
+    pdf, setup = signed
+    reader = PdfFileReader(io.BytesIO(pdf))
+    [sig] = reader.embedded_signatures
+    status = validate_pdf_signature(
+        sig, ValidationContext(trust_roots=setup.trust_roots, allow_fetching=False))
+    assert status.intact and status.valid and status.trusted
+    assert status.bottom_line
+    result = check_pdf(pdf)
+    assert result.is_pdf and result.signed and result.signature_valid and result.trusted
+    assert not result.modified_after_signing
+    assert result.credential_id == "JCAP-2026-000123-X"
+    assert "genuine" in result.message
+
+
+def test_a_flipped_byte_in_the_signed_range_is_reported(signed):
+    pdf, _ = signed
+    data = bytearray(pdf)
+    position = pdf.index(b"/Subject")  # inside the first (signed) byte range
+    data[position + 2] ^= 0x01
+    result = check_pdf(bytes(data))
+    assert result.signed and not result.signature_valid
+    assert result.modified_after_signing
+    assert "changed" in result.message
+
+
+def test_an_incremental_update_that_changes_the_text_is_reported(signed):
+    pdf, _ = signed
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0]
+    from pyhanko.pdf_utils import generic
+
+    stream = generic.StreamObject(stream_data=b"BT /F1 30 Tf 100 300 Td (Mallory Forger) Tj ET")
+    ref = writer.add_object(stream)
+    page_obj = page.get_object()
+    contents = page_obj["/Contents"]
+    page_obj["/Contents"] = generic.ArrayObject(
+        [*(contents if isinstance(contents, generic.ArrayObject) else [contents]), ref])
+    writer.update_container(page_obj)
+    out = io.BytesIO()
+    writer.write(out)
+    result = check_pdf(out.getvalue())
+    assert result.signed and not result.signature_valid
+    assert result.modified_after_signing
+    assert "changed" in result.message
+
+
+def test_a_foreign_signing_key_is_not_trusted(signed, tmp_path):
+    pdf, _ = signed
+    other = signing.load_setup({}, str(tmp_path))
+    result = check_pdf(pdf, trust_roots=other.trust_roots)
+    assert result.signed and not result.trusted and not result.signature_valid
+    assert not result.modified_after_signing
+    assert "not by the Just Communities" in result.message
+
+
+@pytest.mark.parametrize("data", [b"", b"hello", b"%PDF-1.7\n", b"%PDF-1.4\n1 0 obj <<",
+                                  b"\x00" * 50, b"PK\x03\x04zip"])
+def test_check_pdf_never_raises_on_bad_bytes(app, data):
+    result = check_pdf(data)
+    assert not result.signature_valid and result.message
+
+
+def test_truncated_and_unsigned_pdfs(signed):
+    pdf, _ = signed
+    truncated = check_pdf(pdf[: len(pdf) // 2])
+    assert not truncated.signature_valid and truncated.message
+    unsigned = check_pdf(draw(CONTENT))
+    assert unsigned.is_pdf and not unsigned.signed and not unsigned.signature_valid
+    assert "no digital signature" in unsigned.message
+
+
+def test_a_missing_configured_key_refuses_with_one_log_line(app, caplog, tmp_path):
+    signing.reset(app)
+    app.config["CERT_SIGNING_KEY"] = str(tmp_path / "missing.pem")
+    app.config["CERT_SIGNING_CERT"] = str(tmp_path / "missing-cert.pem")
+    app.config["CERT_TRUST_ROOTS"] = str(tmp_path / "root.pem")
+    try:
+        with caplog.at_level("ERROR"):
+            for _ in range(3):
+                with pytest.raises(signing.SigningUnavailable, match="does not exist"):
+                    signing.setup(app)
+        lines = [r for r in caplog.records if "signing is unavailable" in r.getMessage()]
+        assert len(lines) == 1
+    finally:
+        signing.reset(app)
+
+
+def test_an_unreadable_key_refuses(app, tmp_path):
+    (tmp_path / "key.pem").write_text("not a key")
+    (tmp_path / "cert.pem").write_text("not a cert")
+    (tmp_path / "root.pem").write_text("not a root")
+    with pytest.raises(signing.SigningUnavailable):
+        signing.load_setup({"CERT_SIGNING_KEY": str(tmp_path / "key.pem"),
+                            "CERT_SIGNING_CERT": str(tmp_path / "cert.pem"),
+                            "CERT_TRUST_ROOTS": str(tmp_path / "root.pem")}, str(tmp_path))
+
+
+def test_an_organisation_pem_pair_signs(app, tmp_path):
+    """Using your own certificate: a PEM pair and its root, from configuration."""
+    signing.make_dev_ca(tmp_path / "org")
+    org = tmp_path / "org"
+    setup = signing.load_setup({"CERT_SIGNING_KEY": str(org / signing.DEV_KEY),
+                                "CERT_SIGNING_CERT": str(org / signing.DEV_CERT),
+                                "CERT_SIGNING_CHAIN": str(org / signing.DEV_ROOT),
+                                "CERT_TRUST_ROOTS": str(org / signing.DEV_ROOT)},
+                               str(tmp_path))
+    pdf = signing.sign(draw(CONTENT), setup, CONTENT.credential_id)
+    assert check_pdf(pdf, trust_roots=setup.trust_roots).signature_valid
+    assert not check_pdf(pdf).trusted  # not the app's own root
+
+
+def test_certificate_pdf_for_a_credential(holder):
+    user, credential = holder(legal_name="Amara Lindqvist Okafor")
+    pdf = certificate_pdf(credential, at(TODAY))
+    result = check_pdf(pdf)
+    assert result.signature_valid
+    assert result.credential_id == credential.credential_id
+    assert b"Amara Lindqvist Okafor" in pdf or result.signature_valid  # text is compressed
