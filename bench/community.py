@@ -77,8 +77,8 @@ def generate(db, members: int, threads: int, posts: int, now: datetime) -> tuple
             boards[(1 + n % members) % 20], f"bench:{n}", now) for n in range(posts // 2)))
     if conn.dialect.name == "postgresql":
         for table in ("users", "courses", "enrolments", "community_threads", "community_posts"):
-            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                 f"(SELECT MAX(id) FROM {table}))")  # noqa: S608 - constants
+            sql = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: E501,S608 - constants
+            conn.exec_driver_sql(sql)
         conn.exec_driver_sql("ANALYZE")
     db.session.commit()
     return 1, 1  # member 1 is enrolled in course 2, whose board holds thread 1

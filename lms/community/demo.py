@@ -15,7 +15,7 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.cohorts.models import Cohort
 from lms.community import services
-from lms.community.models import Post, Thread
+from lms.community.models import Thread
 from lms.community.rules import handle
 from lms.community.visibility import viewer_for
 from lms.courses.models import Course
@@ -165,10 +165,10 @@ def _seed(now: datetime) -> None:
             body="Ask questions about any lesson here. Link a lesson (copy its address) and it "
                  "shows as a card. Be generous with each other: we all learn in public.",
             anonymous=False, now=now - timedelta(days=9))
-        thread = db.session.scalar(select(Thread).where(Thread.board_key == key,
-                                                        Thread.kind == "discussion"))
-        if thread is not None:
-            services.set_thread_flag(instructor, thread, "pin", True, now - timedelta(days=9))
+        welcome = db.session.scalar(select(Thread).where(Thread.board_key == key,
+                                                         Thread.kind == "discussion"))
+        if welcome is not None:
+            services.set_thread_flag(instructor, welcome, "pin", True, now - timedelta(days=9))
     cohort = db.session.scalar(select(Cohort).where(Cohort.slug == "autumn-2026-intake"))
     if cohort is not None:
         grace = _user("grace.liu@example.org")
@@ -188,8 +188,7 @@ def _seed(now: datetime) -> None:
         author, text, flagger, reason = FLAGGED
         post = services.reply(_user(author), cbas, body=text, anonymous=False,
                               quote_of_id=None, now=now - timedelta(hours=6))
-        services.flag(_user(flagger), db.session.get(Post, post.id), reason,
-                      now - timedelta(hours=5))
+        services.flag(_user(flagger), post, reason, now - timedelta(hours=5))
     # Maya has read the older network threads; the newer ones (and replies) stay unread.
     maya_viewer = viewer_for(maya)
     for thread in db.session.scalars(select(Thread).where(

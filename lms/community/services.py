@@ -942,13 +942,14 @@ def board_stats(viewer: Viewer, key: str, now: datetime, weeks: int = 12) -> Boa
     start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0,
                                                           microsecond=0)
     start -= timedelta(weeks=weeks - 1)
-    buckets = [[start + timedelta(weeks=i), 0, 0] for i in range(weeks)]
+    threads, replies = [0] * weeks, [0] * weeks
     for created, opening in db.session.execute(
             select(Post.created_at, Post.is_opening).join(Thread, Thread.id == Post.thread_id)
             .where(Thread.board_key == key, Post.status == "visible", Post.created_at >= start)):
         index = min(weeks - 1, max(0, (created - start).days // 7))
-        buckets[index][1 if opening else 2] += 1
-    return BoardStats(board, members, [(b[0], b[1], b[2]) for b in buckets])
+        (threads if opening else replies)[index] += 1
+    return BoardStats(board, members, [(start + timedelta(weeks=i), threads[i], replies[i])
+                                       for i in range(weeks)])
 
 
 def stats_csv_rows(stats: BoardStats) -> list[list[Any]]:

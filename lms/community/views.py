@@ -207,8 +207,11 @@ def accept(post_id: int):
 @bp.route("/posts/<int:post_id>/delete", methods=["POST"])
 @login_required
 def delete(post_id: int):
-    return _post_action(post_id, lambda p: services.delete_post(current_user, p, clock.now())
-                        or "Post deleted.")
+    def do(post) -> str:
+        services.delete_post(current_user, post, clock.now())
+        return "Post deleted."
+
+    return _post_action(post_id, do)
 
 
 @bp.route("/threads/<int:thread_id>/<action>",

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import QueryableAttribute
 
 from lms.auth.models import User
 from lms.cohorts.models import CohortMember
@@ -23,6 +24,8 @@ from lms.courses.models import CourseInstructor, Enrolment
 from lms.extensions import db
 
 STAFF_ROLES = ("registrar", "admin")
+#: A board-key column (a model's attribute or any string expression).
+Column = ColumnElement[str] | QueryableAttribute[str]
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def visible_pairs(pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
     return {(uid, key) for uid, key in pairs if uid in viewers and can_see(viewers[uid], key)}
 
 
-def board_filter(viewer: Viewer, column: ColumnElement) -> ColumnElement[bool]:
+def board_filter(viewer: Viewer, column: Column) -> ColumnElement[bool]:
     """SQL over a board-key column that holds exactly where :func:`can_see` is true."""
     if not viewer.active:
         return false()
@@ -159,7 +162,7 @@ def board_filter(viewer: Viewer, column: ColumnElement) -> ColumnElement[bool]:
     return or_(column.like("network:%"), column.in_(keys) if keys else false())
 
 
-def moderation_filter(viewer: Viewer, column: ColumnElement) -> ColumnElement[bool]:
+def moderation_filter(viewer: Viewer, column: Column) -> ColumnElement[bool]:
     """SQL over a board-key column that holds exactly where :func:`can_moderate` is true."""
     if not viewer.active:
         return false()
