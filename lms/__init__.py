@@ -125,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
     from lms.community.directory_views import bp as directory_bp
+    from lms.community import views as community_views
     from lms.community.notification_views import bp as notifications_bp
     from lms.courses.views import bp as courses_bp
     from lms.credentials.views import bp as credentials_bp
@@ -147,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(credentials_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(directory_bp)
+    community_views.init_app(app)
 
 
 def _register_cli(app: Flask) -> None:

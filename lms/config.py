@@ -42,6 +42,30 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+#: The global network board's categories: the two Pillars, the five Commitments, and the
+#: network's own rooms. Operators change them here (slugs appear in addresses: keep them).
+COMMUNITY_CATEGORIES: tuple[dict, ...] = (
+    {"slug": "racial-equity", "name": "Racial Equity",
+     "description": "The Pillar of racial equity in organising, planning and building."},
+    {"slug": "climate-resilience", "name": "Climate Resilience",
+     "description": "The Pillar of climate resilience at the scale of a neighbourhood."},
+    {"slug": "belonging", "name": "Belonging", "description": "The Commitment to belonging."},
+    {"slug": "opportunity", "name": "Opportunity",
+     "description": "The Commitment to opportunity."},
+    {"slug": "wellbeing", "name": "Wellbeing", "description": "The Commitment to wellbeing."},
+    {"slug": "mobility", "name": "Mobility", "description": "The Commitment to mobility."},
+    {"slug": "environment", "name": "Environment",
+     "description": "The Commitment to the environment."},
+    {"slug": "jobs", "name": "Jobs & Opportunities",
+     "description": "Openings, calls for proposals and collaborators wanted."},
+    {"slug": "introductions", "name": "Introductions",
+     "description": "Say hello: where you work and what you are building.",
+     "anonymous": False},
+    {"slug": "events", "name": "Events",
+     "description": "Convenings, academies, circles, webinars and local meet-ups."},
+)
+
+
 class Config:
     """Production/development settings, read from the environment when the app is made."""
 
@@ -157,6 +181,16 @@ class Config:
         self.CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "lms:")
         # `make bench-http` only: every response carries X-Query-Count (SQL statements run).
         self.BENCH_QUERY_HEADER = _bool("BENCH_QUERY_HEADER")
+        # Discussion boards: the network board's categories (slug, name, description, and
+        # whether members may post anonymously to peers there); which other kinds of board
+        # allow anonymous posts; links in a post above which it waits for a moderator; new
+        # accounts (younger than the days) post at most so many times an hour.
+        self.COMMUNITY_CATEGORIES = COMMUNITY_CATEGORIES
+        self.COMMUNITY_ANONYMOUS_KINDS = {"course": True, "cohort": False}
+        self.COMMUNITY_MAX_LINKS = int(os.environ.get("COMMUNITY_MAX_LINKS", "3"))
+        self.COMMUNITY_NEW_ACCOUNT_DAYS = int(os.environ.get("COMMUNITY_NEW_ACCOUNT_DAYS", "7"))
+        self.COMMUNITY_NEW_ACCOUNT_POSTS_PER_HOUR = int(
+            os.environ.get("COMMUNITY_NEW_ACCOUNT_POSTS_PER_HOUR", "5"))
 
 
 class TestConfig(Config):

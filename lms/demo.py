@@ -273,6 +273,9 @@ def demo_command():
     from lms.community.network_demo import seed_network
 
     invite = seed_network(now, [_email(name) for name, *_ in COHORT])
+    from lms.community.demo import seed_boards
+
+    seed_boards(now)
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for email, name, role, _ in DEMO_USERS:
         click.echo(f"  {role:<10} {email:<28} {name}")

@@ -11,6 +11,17 @@ from lms.assignments.models import (  # noqa: F401
 )
 from lms.auth.models import SignInThrottle, User, UserSession  # noqa: F401
 from lms.cohorts.models import Cohort, CohortInvite, CohortMember  # noqa: F401
+from lms.community.models import (  # noqa: F401
+    Flag,
+    Follow,
+    ModerationAction,
+    Post,
+    PostLike,
+    PostRevision,
+    Suspension,
+    Thread,
+    ThreadRead,
+)
 from lms.community.notifications import Notification, NotificationPref  # noqa: F401
 from lms.courses.models import (  # noqa: F401
     Course,

@@ -106,6 +106,7 @@ NAV_ITEMS: list[tuple[str, str, str | None]] = [
     ("credentials.mine", "My credential", "learner"),
     ("credits.my_ce", "My CE", "learner"),
     ("directory.index", "Directory", None),
+    ("community.index", "Boards", "learner"),
     ("courses.teaching", "Teaching", "instructor"),
     ("assignments.queue", "Grading", "instructor"),
     ("credits.programme", "CE programme", "registrar"),

@@ -60,9 +60,12 @@ def flask_db(url: str, instance: Path, *args: str) -> subprocess.CompletedProces
 
 
 def tables(url: str, schema: str | None) -> set[str]:
+    """The database's tables, less the boards' SQLite full-text table and FTS5's own tables
+    behind it (made by the community revision, not by a model; see migrations/env.py)."""
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names(schema=schema))
+        return {name for name in inspect(engine).get_table_names(schema=schema)
+                if not name.startswith("community_fts")}
     finally:
         engine.dispose()
 

@@ -15,6 +15,9 @@ from lms.extensions import db
 from lms.mail import OutboxMessage
 from tests.builders import client_for, count, text_of
 
+#: Board keys here are made up: the machinery is tested, not the boards' visibility.
+pytestmark = pytest.mark.usefixtures("all_boards_visible")
+
 
 def outbox(email: str) -> list[OutboxMessage]:
     return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == email)

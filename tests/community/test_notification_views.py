@@ -4,9 +4,14 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from lms.community import notifications as notes
 from lms.extensions import db
 from tests.builders import client_for, text_of
+
+#: Board keys here are made up: the machinery is tested, not the boards' visibility.
+pytestmark = pytest.mark.usefixtures("all_boards_visible")
 
 
 def add(user, n: int, now, board="global:intro", start=0):

@@ -10,6 +10,9 @@ from lms.community import notifications as notes
 from lms.community.notifications import Notification
 from lms.extensions import db
 
+#: Board keys here are made up: the machinery is tested, not the boards' visibility.
+pytestmark = pytest.mark.usefixtures("all_boards_visible")
+
 
 @pytest.fixture
 def hidden_board():
