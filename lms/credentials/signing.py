@@ -267,6 +267,10 @@ def reset(app: Flask) -> None:
 
 def sign(unsigned_pdf: bytes, setup_: SigningSetup, credential_id: str) -> bytes:
     """The PDF with a PAdES signature (B-B; B-T with a TSA; B-LTA with a TSA and LTV)."""
+    return _outside_event_loop(_sign, unsigned_pdf, setup_, credential_id)  # type: ignore[no-any-return]
+
+
+def _sign(unsigned_pdf: bytes, setup_: SigningSetup, credential_id: str) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -328,10 +332,30 @@ def _credential_id_of(reader: Any, revision: int | None) -> str | None:
         return None
 
 
+def _outside_event_loop(function: Any, *args: Any) -> Any:
+    """pyHanko's synchronous API calls asyncio.run(), which fails in a thread that already
+    runs an event loop (an async server, Playwright's sync API): run it in a worker thread."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args).result()
+
+
 def check_pdf(data: bytes, trust_roots: list[Any] | None = None) -> PdfCheck:
     """Check a PDF's signature against this programme's trust root. Never raises."""
+    if trust_roots is None:
+        try:
+            trust_roots = setup().trust_roots
+        except (SigningUnavailable, RuntimeError):  # no key, or no app context
+            trust_roots = []
     try:
-        return _check_pdf(data, trust_roots)
+        return _outside_event_loop(_check_pdf, data, trust_roots)
     except Exception:  # noqa: BLE001 - any bytes at all must get an answer
         log.info("certificate check failed on unreadable input", exc_info=True)
         return PdfCheck(True, False, False, False, False, None,
@@ -362,11 +386,6 @@ def _check_pdf(data: bytes, trust_roots: list[Any] | None) -> PdfCheck:
                         "issued by the programme, or it was re-saved without its signature.")
     sig = signatures[0]
     credential_id = _credential_id_of(reader, getattr(sig, "signed_revision", None))
-    if trust_roots is None:
-        try:
-            trust_roots = setup().trust_roots
-        except SigningUnavailable:
-            trust_roots = []
     context = ValidationContext(trust_roots=trust_roots, allow_fetching=False)
     try:
         status = validate_pdf_signature(sig, signer_validation_context=context)

@@ -23,6 +23,9 @@ def make_certificate_task(credential_pk: int, why: str) -> str:
         current_app.logger.warning("certificate for credential %s not made: %s",
                                    credential_pk, err)
         return f"not made: {err}"
+    except Exception:  # an eager run would swallow it: say so (the daily task retries)
+        current_app.logger.exception("certificate for credential %s not made", credential_pk)
+        raise
     return f"certificate {made.id}"
 
 
