@@ -17,6 +17,7 @@ from lms.auth.models import User
 from lms.credentials import services as credentials
 from lms.credentials.certificates import certificate_pdf
 from lms.extensions import db
+from tests.e2e import journey_helpers as jh
 
 pytestmark = pytest.mark.e2e
 
@@ -33,10 +34,10 @@ def _in_thread(app, work):
 
 
 def test_visitor_verifies_an_id_and_a_pdf_then_sees_the_revocation(page: Page, app, tmp_path,
-                                                                   make_user):
+                                                                   make_user, browser_sign_in):
     holder = make_user(legal_name="Amara Lindqvist Okafor")
     registrar = make_user("registrar")
-    holder_id, registrar_id = holder.id, registrar.id
+    holder_id, registrar_email = holder.id, registrar.email
     db.session.commit()
 
     def issue():
@@ -44,9 +45,9 @@ def test_visitor_verifies_an_id_and_a_pdf_then_sees_the_revocation(page: Page, a
         user = db.session.get(User, holder_id)
         credential = credentials.issue(user, now.date() - timedelta(days=100),
                                        "passed the AP exam", None, now)
-        return credential.credential_id, certificate_pdf(credential, now)
+        return credential.credential_id, credential.id, certificate_pdf(credential, now)
 
-    credential_id, pdf_bytes = _in_thread(app, issue)
+    credential_id, credential_pk, pdf_bytes = _in_thread(app, issue)
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(pdf_bytes)
 
@@ -66,9 +67,14 @@ def test_visitor_verifies_an_id_and_a_pdf_then_sees_the_revocation(page: Page, a
     expect(result).to_contain_text(credential_id)
     expect(page.locator(".verify-status")).to_contain_text("Active")
 
-    _in_thread(app, lambda: credentials.change_state(
-        credentials.get_credential(credential_id), "revoke", "Exam misconduct",
-        db.session.get(User, registrar_id), datetime.now(UTC)))
+    # The registrar revokes on the credential's page, then signs out.
+    browser_sign_in(page, registrar_email, jh.PASSWORD)
+    page.goto(f"/registrar/credentials/{credential_pk}")
+    page.get_by_label("Action").select_option("revoke")
+    page.get_by_label("Reason").fill("Exam misconduct")
+    page.locator("#state-form").get_by_role("button").click()
+    expect(page.locator("#credential-status")).to_contain_text("Exam misconduct")
+    page.get_by_role("button", name="Sign out", include_hidden=True).evaluate("b => b.click()")
 
     page.goto(f"/verify/{credential_id}")
     expect(page.locator(".verify-status")).to_contain_text("Revoked")
