@@ -13,7 +13,6 @@ import subprocess
 import tarfile
 
 import pytest
-
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 

@@ -19,7 +19,7 @@ PUBLIC = {"GET main.index", "GET auth.forgot_password", "GET auth.register", "GE
 
 def test_public_pages_show_no_private_data(app, world):
     secrets = []
-    for key, user in world.users.items():
+    for user in world.users.values():
         secrets += [user.email, user.name]
     secrets += ["Neighbourhood equity circle", "circle.pdf", world.extra["victim"].email]
     opened = set()
@@ -35,7 +35,8 @@ def test_public_pages_show_no_private_data(app, world):
             opened.add(key)
             body = response.data.decode("utf-8", "replace")
             leaks += [f"{key} ({url}) as {person} shows {s!r}" for s in secrets if s in body]
-    assert opened - PUBLIC == set(), ("routes anonymous visitors can open that are not in "
-                                      f"PUBLIC of tests/security/test_privacy.py: {opened - PUBLIC}")
+    assert opened - PUBLIC == set(), (
+        "routes anonymous visitors can open that are not in PUBLIC of "
+        f"tests/security/test_privacy.py: {opened - PUBLIC}")
     assert PUBLIC - opened == set(), f"PUBLIC routes no longer open: {PUBLIC - opened}"
     assert not leaks, "\n".join(leaks)
