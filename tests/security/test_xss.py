@@ -55,7 +55,13 @@ def _submission(w: World):
     return assignments.submission_of(w.extra["assignment"], _learner(w))
 
 
+def lesson_text(text: str) -> str:
+    """The corpus as a lesson the linter accepts: its images point at a file of the course."""
+    return text.replace("x.png", "assets/img.png")
+
+
 def _lesson(w: World, text: str) -> None:
+    text = lesson_text(text)
     intro = item("CS-1", "intro")
     courses.publish_source(intro, lesson("Introduction", text), w.users["inst"],
                            w.extra["now"], note=text[:200])
@@ -280,7 +286,8 @@ def test_field_renders_no_payload_unsafely(app, world, name, now):
             field.store(world, payload)
         except DomainError:
             db.session.rollback()
-            continue  # refused input is safe input
+            assert not field.markdown, f"{name}: the corpus document was refused"
+            continue  # a refused one-line value is safe input
         stored = True
         for person, url in field.pages:
             response = world.clients[person].get(url(world))
