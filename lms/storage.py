@@ -105,6 +105,46 @@ def _chunks(stream: IO[bytes], max_bytes: int) -> Iterator[bytes]:
         yield chunk
 
 
+#: PDF names that run script, launch programs, carry files or act on opening: a PDF upload
+#: holding any is refused (people upload documents to be read, not programs).
+PDF_ACTIVE_NAMES = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/EmbeddedFiles",
+                    b"/OpenAction", b"/AA", b"/RichMedia", b"/XFA", b"/SubmitForm",
+                    b"/ImportData", b"/GoToE")
+_PDF_NAME_RE = re.compile(rb"/[A-Za-z0-9#]+")
+_PDF_STREAM_RE = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+#: How much of a PDF's compressed streams is inflated to look inside (bomb-safe bound).
+PDF_INFLATE_LIMIT = 32 * 2**20
+
+
+def _pdf_names(data: bytes) -> set[bytes]:
+    def plain(name: bytes) -> bytes:  # /J#61vaScript is /JavaScript
+        return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), name)
+
+    return {plain(m.group(0)) for m in _PDF_NAME_RE.finditer(data)}
+
+
+def pdf_active_content(stream: IO[bytes], max_bytes: int) -> str | None:
+    """The first active-content name (/JavaScript, /Launch, /EmbeddedFile...) in the PDF
+    `stream` (seekable, left at 0), looking in compressed object streams too; None if clean."""
+    import zlib
+
+    data = stream.read(max_bytes + 1)
+    stream.seek(0)
+    names = _pdf_names(data)
+    budget = PDF_INFLATE_LIMIT
+    for match in _PDF_STREAM_RE.finditer(data):
+        if budget <= 0:
+            return "/ObjStm (too much compressed content to check)"
+        try:
+            inflated = zlib.decompressobj().decompress(match.group(1), budget)
+        except zlib.error:
+            continue
+        budget -= len(inflated)
+        names |= _pdf_names(inflated)
+    found = [n for n in PDF_ACTIVE_NAMES if n in names]
+    return found[0].decode() if found else None
+
+
 def _check_key(key: str) -> str:
     if not isinstance(key, str) or not KEY_RE.match(key):
         raise NotFound("No such file.")

@@ -24,13 +24,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from lms.assignments import services as assignments
+from lms.assignments.models import Attachment, PeerReview
 from lms.cohorts import services as cohorts
 from lms.courses import services as courses
 from lms.credentials import services as credentials
 from lms.credits import services as ce
 from lms.credits.models import LedgerEntry
 from lms.extensions import db, limiter
-from lms.assignments.models import Attachment, PeerReview
 from lms.quizzes.models import Attempt
 from tests.assignments.helpers import PDF, PNG_BYTES, case_course
 from tests.builders import course_md, item, lesson, quiz_md, quiz_of, write_course, write_tree
@@ -124,7 +124,8 @@ def build_world(app, tmp_path: Path, now: datetime, make_user, sign_in,
 
     # a revision beyond the imported one, and an unpublished draft (history, draft pages)
     intro = item("CS-1", "intro")
-    courses.publish_source(intro, lesson("Introduction", "![Shade map](assets/img.png) Second."), teacher, now)
+    courses.publish_source(intro, lesson("Introduction", "![Shade map](assets/img.png) Again."),
+                           teacher, now)
     courses.save_draft(intro, lesson("Introduction", "Draft text."), teacher, now)
 
     for who in (learner, peer, classmate):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zipfile
 from typing import IO
 
+from lms import storage
 from lms.errors import ValidationError
 
 #: extension -> (content type, how to check the content)
@@ -64,7 +65,16 @@ def check(stream: IO[bytes], filename: str, allowed: list[str]) -> str:
     if not ok:
         raise ValidationError(f"“{safe_filename(filename)}” is not {NAMES[ext]}: its content "
                               "does not match its name.")
+    if ext == "pdf":
+        refuse_active_pdf(stream, safe_filename(filename))
     return KINDS[ext]
+
+
+def refuse_active_pdf(stream: IO[bytes], name: str, max_bytes: int = 64 * 2**20) -> None:
+    found = storage.pdf_active_content(stream, max_bytes)
+    if found:
+        raise ValidationError(f"“{name}” contains scripts, attached files or actions ({found}); "
+                              "save it as a plain PDF (print to PDF) and upload that.")
 
 
 def _matches(stream: IO[bytes], ext: str, head: bytes) -> bool:

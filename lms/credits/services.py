@@ -325,6 +325,11 @@ def _check_evidence(stream: IO[bytes]) -> str:
     stream.seek(0)
     for magic, content_type in EVIDENCE_TYPES:
         if head.startswith(magic):
+            if content_type == "application/pdf":
+                found = storage.pdf_active_content(stream, EVIDENCE_MAX_BYTES)
+                if found:
+                    raise ValidationError(f"The evidence PDF contains scripts, attached files "
+                                          f"or actions ({found}); upload a plain PDF.")
             return content_type
     raise ValidationError("The evidence file must be a PDF, PNG or JPEG (its content is "
                           "checked, not only its name).")

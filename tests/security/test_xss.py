@@ -35,8 +35,9 @@ from tests.world import CE_TODAY, World
 
 FULL = os.environ.get("LMS_XSS_FULL") == "1"
 SAMPLE = PAYLOADS if FULL else PAYLOADS[::15]
-#: The corpus as one Markdown document (one payload a paragraph).
-DOCUMENT = "\n\n".join(PAYLOADS)
+#: The corpus as one Markdown document (one payload a paragraph). Stored through services, so
+#: without NUL: the web layer refuses NUL before any view (lms/web.py; the hostile walk checks).
+DOCUMENT = "\n\n".join(PAYLOADS).replace("\x00", "")
 
 
 @dataclass
@@ -55,7 +56,13 @@ def _submission(w: World):
     return assignments.submission_of(w.extra["assignment"], _learner(w))
 
 
+def lesson_text(text: str) -> str:
+    """The corpus as a lesson the linter accepts: its images point at a file of the course."""
+    return text.replace("x.png", "assets/img.png")
+
+
 def _lesson(w: World, text: str) -> None:
+    text = lesson_text(text)
     intro = item("CS-1", "intro")
     courses.publish_source(intro, lesson("Introduction", text), w.users["inst"],
                            w.extra["now"], note=text[:200])
@@ -280,7 +287,8 @@ def test_field_renders_no_payload_unsafely(app, world, name, now):
             field.store(world, payload)
         except DomainError:
             db.session.rollback()
-            continue  # refused input is safe input
+            assert not field.markdown, f"{name}: the corpus document was refused"
+            continue  # a refused one-line value is safe input
         stored = True
         for person, url in field.pages:
             response = world.clients[person].get(url(world))
