@@ -124,8 +124,8 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assignments.views import bp as assignments_bp
     from lms.auth.views import bp as auth_bp
     from lms.cohorts.views import bp as cohorts_bp
-    from lms.community.directory_views import bp as directory_bp
     from lms.community import views as community_views
+    from lms.community.directory_views import bp as directory_bp
     from lms.community.notification_views import bp as notifications_bp
     from lms.courses.views import bp as courses_bp
     from lms.credentials.views import bp as credentials_bp
