@@ -68,7 +68,9 @@ _ATTRIBUTES: dict[str, set[str]] = {
     "abbr": {"title"}, "details": {"open", "class"},
 }
 _ALIGN = {"align": {"left", "center", "right"}}
-_TAG_ATTRIBUTE_VALUES = {"th": _ALIGN, "td": _ALIGN, "aside": {"role": {"note"}}}
+#: A wide table's scroll box takes focus (tabindex 0 only), so keyboard users can scroll it.
+_TAG_ATTRIBUTE_VALUES = {"th": _ALIGN, "td": _ALIGN, "aside": {"role": {"note"}},
+                         "div": {"tabindex": {"0"}}}
 _SET_ATTRIBUTES = {"input": {"type": "checkbox", "disabled": "disabled"}}
 _CLEAN_CONTENT = set(
     "script style template noscript iframe object embed svg math textarea select title xmp "
@@ -156,7 +158,8 @@ def _build_parser(*, front_matter: bool) -> MarkdownIt:
     md.core.ruler.before("inline", "lms_fixups", _fixups)
     md.use(anchors_plugin, min_level=2, max_level=4, slug_func=slugify)
     md.add_render_rule("front_matter", lambda *_args: "")
-    md.add_render_rule("table_open", lambda *_a: '<div class="table-wrap">\n<table>\n')
+    md.add_render_rule("table_open",
+                       lambda *_a: '<div class="table-wrap" tabindex="0">\n<table>\n')
     md.add_render_rule("table_close", lambda *_a: "</table>\n</div>\n")
     return md
 

@@ -82,7 +82,7 @@ def test_table_with_alignment_uses_align_attribute_and_scroll_wrapper() -> None:
         |:---|:---:|---:|
         | Centres community voice | a | b |
         """))
-    assert '<div class="table-wrap">' in out
+    assert '<div class="table-wrap" tabindex="0">' in out
     assert "<table>" in out and "<thead>" in out and "<tbody>" in out
     assert '<th align="left">Criterion</th>' in out
     assert '<th align="center">Exemplary (4)</th>' in out

@@ -523,7 +523,7 @@ def test_lessons_render_markdown_features(client, setup, make_user, sign_in, now
 
     assert "estimated_minutes" not in body and "title: Rich lesson" not in body
     assert "about 7 min" in page
-    assert '<div class="table-wrap">' in body and "<table>" in body
+    assert '<div class="table-wrap" tabindex="0">' in body and "<table>" in body
     assert '<th align="left">Left</th>' in body and '<td align="right">b1</td>' in body
     assert 'class="footnotes"' in body and "The footnote text." in body
     assert 'class="footnote-ref"' in body
