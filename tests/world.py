@@ -47,9 +47,8 @@ PEOPLE: dict[str, tuple[str | None, str]] = {
     "peer": ("learner", "a classmate who submitted too and peer-reviews the learner"),
     "xinst": ("instructor", "an instructor of another course only (Z-1)"),
     "inst": ("instructor", "instructor of the quiz and case-study courses (teach@example.org)"),
-    # TODO(merge): a real cohort facilitator once facilitators exist (issue 14); until then
-    # the facilitator of a cohort is a registrar (staff) account.
-    "facil": ("registrar", "cohort facilitator (staff: registrar until facilitators exist)"),
+    "facil": ("learner", "facilitator of the world's cohort (CohortMember role 'facilitator'): "
+                         "a learner account, no staff role"),
     "registrar": ("registrar", "registrar"),
     "admin": ("admin", "administrator"),
     "api": (None, "employer calling the API: anonymous, Accept: application/json"),
@@ -157,9 +156,34 @@ def build_world(app, tmp_path: Path, now: datetime, make_user, sign_in,
     cohort = cohorts.create_cohort("Spring intake", "", actor=None, now=now)
     victim = make_user()  # the account admin actions in the walks act on
     cohorts.add_members(cohort, f"{learner.email}\n{victim.email}", now=now)
+    if "facil" in users:
+        cohorts.add_members(cohort, users["facil"].email, now=now, role="facilitator")
+    spare = cohorts.create_cohort("Autumn intake", "", actor=None, now=now)  # walks delete it
+    invite = cohorts.create_invite(cohort, actor=None, now=now)
+    spent = cohorts.create_invite(cohort, actor=None, now=now)  # walks revoke this one
+    # the cohort's board: a thread opened by the learner, a reply by the facilitator, and a
+    # notification for the learner
+    from lms.community import services as boards
+    board_key = f"cohort:{cohort.id}"
+    thread = boards.create_thread(learner, board_key, kind="question", title="Shade on Elm St",
+                                  body="Where do the buses wait in the sun?", anonymous=False,
+                                  now=now)
+    replier = users.get("facil", learner)
+    post = boards.reply(replier, thread, body="At the Elm stop; see the map.", anonymous=False,
+                        quote_of_id=None, now=now)
+    from lms.community import notifications
+    notifications.notify([learner.id], "reply", "A reply on Shade on Elm St",
+                         f"/community/threads/{thread.id}", board_key, f"world-{thread.id}", now)
+    db.session.commit()
+    from lms.community.notifications import Notification
+    notification_id = db.session.scalar(select(Notification.id).where(
+        Notification.recipient_id == learner.id))
 
     # CE: the learner holds the credential, reports an activity, renews and is audited
-    credentials.issue(learner, date(2025, 3, 15), "passed the AP exam", None, now)
+    credential = credentials.issue(learner, date(2025, 3, 15), "passed the AP exam", None, now)
+    from lms.credentials.models import Certificate
+    certificate_id = db.session.scalar(select(Certificate.id).where(
+        Certificate.credential_id == credential.id))
     activity = ce.report_activity(learner, ce.ActivityInput(
         title="Neighbourhood equity circle", provider="PSE", completed_on=date(2026, 10, 1),
         hours="3", category="racial-equity", activity_type="convening", link=""),
@@ -190,7 +214,13 @@ def build_world(app, tmp_path: Path, now: datetime, make_user, sign_in,
         "entry_id": str(entry.id), "export_id": str(export.id), "review_id": str(review.id),
         "activity_id": str(activity.id), "audit_id": str(audit.id if audit else 1),
         "renewal_id": str(renewal.id),
+        "credential_id": credential.credential_id,
+        "list_id": credential.credential_id.rsplit("-", 2)[0],
+        "invite_id": str(invite.id), "thread_id": str(thread.id), "post_id": str(post.id),
+        "notification_id": str(notification_id or 1),
+        "certificate_id": str(certificate_id or 1),
     }
+    values["credential_pk"] = str(credential.id)
     # Other features' ids walk with ids of no real row (404s): every <..._id> gets a
     # well-formed value; any other new parameter must be given one above.
     for rule in app.url_map.iter_rules():
@@ -200,8 +230,18 @@ def build_world(app, tmp_path: Path, now: datetime, make_user, sign_in,
     g.pop("_login_user", None)
     overrides = {"credits.correct": {"entry_id": str(ledger_id)},
                  "credits.holder_detail": {"user_id": str(learner.id)},
-                 "courses.item": {"slug": "case"}}
+                 "courses.item": {"slug": "case"},
+                 "cohorts.delete": {"slug": spare.slug},
+                 "cohorts.join": {"token": invite.token},
+                 "cohorts.join_post": {"token": invite.token},
+                 "cohorts.revoke_invite": {"invite_id": str(spent.id)},
+                 "community.moderate": {"action": "dismiss"}}
+    for rule in app.url_map.iter_rules():  # the boards' pages walk the cohort's board
+        if rule.endpoint.startswith("community.") and "kind" in rule.arguments:
+            overrides.setdefault(rule.endpoint, {}).update(kind="cohort", ref=str(cohort.id))
     slug = cohort.slug
+
+    spare_slug = spare.slug
 
     def restore_cohort() -> None:
         from lms.cohorts.models import Cohort
@@ -209,13 +249,27 @@ def build_world(app, tmp_path: Path, now: datetime, make_user, sign_in,
         if again is None:
             again = cohorts.create_cohort("Spring intake", "", actor=None, now=now)
         cohorts.add_members(again, f"{learner.email}\n{victim.email}", now=now)
+        if db.session.scalar(select(Cohort).where(Cohort.slug == spare_slug)) is None:
+            cohorts.create_cohort("Autumn intake", "", actor=None, now=now)
+
+    members = {learner.id, victim.id} | ({users["facil"].id} if "facil" in users else set())
+
+    def unjoin() -> None:  # a walk joined the cohort by its invitation: leave it again
+        again = cohorts.get_cohort(slug)
+        for member in cohorts.members(again):
+            if member.user_id not in members:
+                db.session.delete(member)
+        db.session.commit()
+        db.session.expire_all()
 
     # After a request that deletes what the next person needs: put it back.
-    after = {"cohorts.delete": restore_cohort, "cohorts.remove_member": restore_cohort}
+    after = {"cohorts.delete": restore_cohort, "cohorts.remove_member": restore_cohort,
+             "cohorts.join_post": unjoin}
     return World(clients=clients, after=after, users=users, values=values, cohort_slug=slug,
                  overrides=overrides, signed_in=signed_in,
                  extra={"ledger_id": ledger_id, "victim": victim, "quiz": quiz, "now": now,
-                        "assignment": assignment})
+                        "assignment": assignment, "cohort": cohort, "thread": thread,
+                        "post": post, "credential": credential, "invite": invite})
 
 
 def _course(code: str):

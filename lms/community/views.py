@@ -143,6 +143,8 @@ def thread(thread_id: int):
 @login_required
 def reply(thread_id: int):
     item = _or_404(services.get_thread, thread_id)
+    if not can_see(_viewer(), item.board_key):  # refused before the form is read
+        abort(404)
     form = ReplyForm()
     if form.validate_on_submit():
         quote_of = form.quote_of.data
@@ -341,13 +343,22 @@ def log():
     return render_template("community/log.html", rows=rows, pagination=info)
 
 
+def _moderated_post(post_id: int):
+    """The post, for its board's moderators only: anyone else gets 404 before the form is read
+    (a refusal must not depend on what was typed)."""
+    post = _or_404(services.get_post, post_id)
+    if not can_moderate(_viewer(), post.thread.board_key):
+        abort(404)
+    return post
+
+
 @bp.route("/moderation/posts/<int:post_id>/<action>",
           methods=["POST"])
 @login_required
 def moderate(post_id: int, action: str):
     if action not in ("hide", "restore", "approve", "dismiss"):
         abort(404)
-    post = _or_404(services.get_post, post_id)
+    post = _moderated_post(post_id)
     form = ModerateForm()
     if form.validate_on_submit():
         try:
@@ -368,7 +379,7 @@ def moderate(post_id: int, action: str):
 @bp.route("/moderation/posts/<int:post_id>/warn", methods=["POST"])
 @login_required
 def warn(post_id: int):
-    post = _or_404(services.get_post, post_id)
+    post = _moderated_post(post_id)
     form = WarnForm()
     if form.validate_on_submit():
         try:
@@ -387,7 +398,7 @@ def warn(post_id: int):
 @bp.route("/moderation/posts/<int:post_id>/suspend", methods=["POST"])
 @login_required
 def suspend(post_id: int):
-    post = _or_404(services.get_post, post_id)
+    post = _moderated_post(post_id)
     form = SuspendForm()
     if form.validate_on_submit():
         try:

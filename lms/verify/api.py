@@ -8,6 +8,7 @@ GETs carry an ETag and Cache-Control and answer ``If-None-Match`` with 304. Any 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_login import current_user
 
 from lms import clock
 from lms.errors import NotFound
@@ -66,6 +67,8 @@ def docs():
     response = current_app.make_response(
         render_template("verify/api_docs.html", spec=openapi_document(),
                         title="Verification API"))
+    if current_user.is_authenticated:  # the layout names the person: never a shared cache
+        return response
     return cacheable(response, LONG_CACHE)
 
 

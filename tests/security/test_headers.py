@@ -3,7 +3,9 @@
 - Every HTML page: a CSP with no inline script (`script-src 'self'`, no 'unsafe-inline'/eval),
   `frame-ancestors 'none'`, a Referrer-Policy, nosniff; HSTS when served over HTTPS.
 - Every page a signed-in person opens: `Cache-Control: private, no-store` (except the static
-  files and course assets, which choose their own caching).
+  files and course assets, which choose their own caching, and `PUBLIC_CACHEABLE`: public,
+  non-personal API documents that shared caches may keep; the test checks that what they
+  return to a signed-in person is byte for byte what an anonymous visitor gets).
 - Cookies under HTTPS: Secure, HttpOnly, SameSite=Lax.
 - Sign-in, registration and password reset answer the same for a known and an unknown address.
 """
@@ -16,7 +18,21 @@ from tests.security.walk import routes, url_for_rule
 
 #: Routes whose responses choose their own caching (public files).
 OWN_CACHING = {"static", "courses.asset"}
+#: Public, non-personal endpoints that are `public` cacheable even for a signed-in person:
+#: the OpenAPI document and its page, the Open Badges issuer, key set, achievement and status
+#: lists, and the JSON verification result (what anyone may look up by the credential's ID).
+#: (/api/docs is an HTML page in the layout, which names the signed-in person: it is public
+#: for anonymous visitors only, and private, no-store once signed in.)
+PUBLIC_CACHEABLE = {"verify_api.openapi", "verify_api.ob_issuer",
+                    "verify_api.ob_jwks", "verify_api.ob_achievement", "verify_api.ob_status",
+                    "verify_api.ob_status_root", "verify_api.verify_one"}
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="[^"]*"')
+
+
+def _unsigned(body: bytes) -> bytes:
+    """A compact JWS without its signature (ECDSA signatures differ on every signing)."""
+    parts = body.strip().split(b".")
+    return b".".join(parts[:2]) if len(parts) == 3 and b" " not in body.strip() else body
 
 
 def _csp(response) -> dict[str, str]:
@@ -50,6 +66,14 @@ def test_every_page_sends_the_security_headers(app, world):
                     failures.append(f"{where}: frame-ancestors is {csp.get('frame-ancestors')}")
                 if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.get_data(as_text=True)):
                     failures.append(f"{where}: inline <script> in the page")
+            if person != "anon" and rule.endpoint in PUBLIC_CACHEABLE:
+                anon = world.clients["anon"].get(url)
+                if _unsigned(anon.get_data()) != _unsigned(response.get_data()):
+                    failures.append(f"{where}: public cacheable but not the anonymous answer")
+                if "public" not in headers.get("Cache-Control", "") and response.status_code < 400:
+                    failures.append(f"{where}: listed public cacheable but sends "
+                                    f"{headers.get('Cache-Control')!r}")
+                continue
             if (person != "anon" and rule.endpoint not in OWN_CACHING
                     and response.status_code < 400):
                 cache = headers.get("Cache-Control", "")

@@ -130,6 +130,79 @@ def _draft(w: World, text: str) -> None:
     w.values["other_submission"] = str(sub.id)
 
 
+def _thread_title(w: World, text: str) -> None:
+    from lms.community import services as boards
+    thread = boards.create_thread(w.users["registrar"], f"cohort:{w.extra['cohort'].id}",
+                                  kind="discussion", title=text[:200], body="Shade.",
+                                  anonymous=False, now=w.extra["now"])
+    w.values["xss_thread"] = str(thread.id)
+
+
+def _post_body(w: World, text: str) -> None:
+    from lms.community import services as boards
+    post = boards.reply(w.users["registrar"], w.extra["thread"], body=text, anonymous=False,
+                        quote_of_id=None, now=w.extra["now"])
+    w.values["xss_post"] = str(post.id)
+
+
+def _post_revision(w: World, text: str) -> None:
+    from lms.community import services as boards
+    _post_body(w, "A first version.")
+    boards.edit_post(w.users["registrar"], boards.get_post(int(w.values["xss_post"])),
+                     body=text, now=w.extra["now"])
+
+
+def _flag_reason(w: World, text: str) -> None:
+    from lms.community import services as boards
+    _post_body(w, "Flag me.")
+    boards.flag(w.users["learner"], boards.get_post(int(w.values["xss_post"])), text[:500],
+                w.extra["now"])
+
+
+def _notification(w: World, text: str) -> None:
+    from lms.community import notifications
+    learner = _learner(w)
+    notifications.notify([learner.id], "mention", text, "/community/",
+                         f"cohort:{w.extra['cohort'].id}", f"xss-{hash(text)}", w.extra["now"])
+    db.session.commit()
+
+
+def _credential_state(w: World, text: str) -> None:
+    """A suspension with the payload as its reason (reinstated first when suspended)."""
+    from lms.credentials import services as credentials
+    credential = w.extra["credential"]
+    if credential.state == "suspended":
+        credentials.change_state(credential, "reinstate", "Reinstated.", w.users["registrar"],
+                                 w.extra["now"])
+    credentials.change_state(credential, "suspend", text[:500], w.users["registrar"],
+                             w.extra["now"])
+
+
+def _credential_reason(w: World, text: str) -> None:
+    """The payload as the reason of a credential issued by hand (to a new holder)."""
+    from lms.auth.models import User
+    from lms.credentials import services as credentials
+    n = db.session.query(User).count()
+    holder = User(email=f"holder{n}@example.org", name=f"Holder {n}", role="learner",
+                  password_hash="x", created_at=w.extra["now"])
+    db.session.add(holder)
+    db.session.commit()
+    credential = credentials.issue(holder, date(2025, 3, 15), text[:500], w.users["registrar"],
+                                   w.extra["now"])
+    w.values["xss_credential"] = str(credential.id)
+
+
+def _region(w: World, text: str) -> None:
+    cohort = w.extra["cohort"]
+    cohorts.update_cohort(cohort, cohort.name, cohort.description,
+                          cohorts.CohortDetails(region=text[:120]))
+
+
+def _focus(w: World, text: str) -> None:
+    from lms.auth import services as auth
+    auth.update_profile(_learner(w), {"focus_areas": text[:200], "directory_opt_in": True})
+
+
 ITEM = "/courses/CS-1/items/case"
 INTRO = "/courses/CS-1/items/intro"
 GRADE = (lambda w: f"/assignments/grading/{w.values['submission_id']}")  # noqa: E731
@@ -173,6 +246,29 @@ TEXT_FIELDS: dict[str, Field] = {
     "ce_activities.title": Field(_activity("title"), CE_PAGES),
     "ce_activities.provider": Field(_activity("provider"), CE_PAGES),
     "ce_activities.evidence_name": Field(_activity("evidence_name"), CE_PAGES),
+    "community_threads.title": Field(_thread_title, [
+        ("learner", lambda w: f"/community/threads/{w.values['xss_thread']}"),
+        ("learner", lambda w: f"/community/cohort/{w.extra['cohort'].id}")]),
+    "community_posts.body": Field(_post_body, [
+        ("learner", lambda w: f"/community/threads/{w.values['thread_id']}?last=1")],
+        markdown=True),
+    "community_post_revisions.body": Field(_post_revision, [
+        ("registrar", lambda w: f"/community/posts/{w.values['xss_post']}/history")],
+        markdown=True),
+    "community_flags.reason": Field(_flag_reason, [
+        ("registrar", lambda w: "/community/moderation")]),
+    "notifications.text": Field(_notification, [("learner", lambda w: "/notifications")]),
+    "credentials.state_reason": Field(_credential_state, [
+        ("anon", lambda w: f"/verify/{w.values['credential_id']}"),
+        ("registrar", lambda w: f"/registrar/credentials/{w.values['credential_pk']}")]),
+    "credential_events.reason": Field(_credential_state, [
+        ("registrar", lambda w: f"/registrar/credentials/{w.values['credential_pk']}")]),
+    "credentials.reason": Field(_credential_reason, [
+        ("registrar", lambda w: f"/registrar/credentials/{w.values['xss_credential']}")]),
+    "cohorts.region": Field(_region, [("registrar", lambda w: "/admin/cohorts"),
+                                      ("learner", lambda w: "/dashboard")]),
+    "users.focus_areas": Field(_focus, [("learner", lambda w: "/account/profile"),
+                                        ("anon", lambda w: "/directory")]),
 }
 
 #: Text columns that no page renders from user/author input, with the reason.
@@ -228,10 +324,25 @@ NOT_RENDERED: dict[str, str] = {
     "ce_audits.holder_note": "holder text; TODO: add a Field",
     "ce_audits.registrar_note": "registrar text; TODO: add a Field",
     "cohorts.slug": "generated from the name",
-    # TODO(merge, issue 12): credentials.reason / revocation reasons rendered on verify pages
     "credentials.credential_id": "generated", "credentials.state": "enum",
-    "credentials.reason": "staff text, not rendered yet (issue 12 renders revocation reasons: "
-                          "make it a Field then)",
+    "certificate_bundles.message": "generated status text of a ZIP build",
+    "certificate_bundles.status": "enum", "certificate_bundles.storage_key": "generated key",
+    "certificates.holder_name": "copied from users.legal_name/name (a Field) into the signed "
+                                "PDF only; TODO: a Field for the registrar's certificate list",
+    "certificates.reason": "reissue reason, in the credential's events (credential_events."
+                           "reason, a Field)",
+    "certificates.sha256": "a hash", "certificates.storage_key": "generated key",
+    "cohort_invites.token": "random token", "cohort_members.role": "one of MEMBER_ROLES",
+    "community_follows.board_key": "validated board key",
+    "community_mod_actions.action": "enum", "community_mod_actions.board_key": "board key",
+    "community_mod_actions.note": "moderator text; TODO: add a Field (moderation log)",
+    "community_posts.status": "enum", "community_threads.board_key": "validated board key",
+    "community_threads.kind": "discussion | question",
+    "community_suspensions.reason": "moderator text, sent by e-mail; TODO: add a Field",
+    "credential_events.from_state": "enum", "credential_events.to_state": "enum",
+    "notification_prefs.digest": "enum", "notifications.board_key": "board key",
+    "notifications.dedupe_key": "internal key", "notifications.kind": "one of KINDS",
+    "notifications.url": "internal path, checked by notifications.safe_target",
 }
 
 
