@@ -105,7 +105,8 @@ def test_demo_seeds_every_role_and_is_idempotent(runner, app, now):
     assert counts["Course"] >= 3 and counts["Enrolment"] > 0 and counts["Attempt"] > 0
     # two intakes: the twelve cohort learners and Maya, and the instructor facilitating each
     assert counts["CohortMember"] == 15
-    assert counts["CohortInvite"] == 1 and counts["Notification"] == 5
+    # the network demo gives Maya five notifications; the boards demo adds its own
+    assert counts["CohortInvite"] == 1 and counts["Notification"] >= 5
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output

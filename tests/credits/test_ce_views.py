@@ -38,8 +38,8 @@ def test_ce_page_shows_cycle_progress_chart_and_missing(client, sign_in, holder,
     assert "6 more hours, 2 of them Racial Equity, by 14 March 2027" in html
     assert "<svg" in html and 'id="ce-total-bar"' in html and "Session s11" in html
     # pinned, whatever the ledger's length: the server-side session with its user (one
-    # query), the holder and five lists
-    assert counter.count == 7, counter.statements
+    # query), the holder and five lists, and the notification bell (lms/community)
+    assert counter.count == 8, counter.statements
     for n in range(12, 30):
         _entry(user, date(2025, 5, 1 + n - 12), 1, source=f"s{n}")
     with count_queries() as again:

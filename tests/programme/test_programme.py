@@ -193,7 +193,7 @@ def test_problems_have_lines_and_the_linter_wording(old: str, new: str, expected
          "audit_rate, required_categories_each_cycle, required_courses_each_cycle)"),
         ("earn:", "renewal: {}\nearn:",
          "courses/program.yml:5: unknown key 'renewal' in program.yml (known keys: credential, "
-         "earn, categories, activity_types, maintenance)"),
+         "earn, categories, activity_types, maintenance, focus_areas)"),
         ("{hours: 8, per: year}", "{hours: 8, per: year, every: 2}",
          "courses/program.yml:21: unknown key 'every' in maintenance.activity_caps.volunteering "
          "(known keys: hours, per)"),
