@@ -52,8 +52,11 @@ def get_metadata():
 
 def include_name(name, type_, parent_names):
     """The boards' SQLite full-text table (and FTS5's own tables behind it) are made by the
-    community migration, not by a model: autogenerate and `flask db check` leave them be."""
+    community migration, not by a model, and so are its PostgreSQL GIN expression indexes
+    (``ix_community_*_fts``): autogenerate and `flask db check` leave them be."""
     if type_ == "table" and name and name.startswith("community_fts"):
+        return False
+    if type_ == "index" and name and name.startswith("ix_community_") and name.endswith("_fts"):
         return False
     return True
 
