@@ -167,6 +167,9 @@ def init_app(app: Flask) -> None:
             if any("\x00" in key or any("\x00" in v for v in vals)
                    for key, vals in values.lists()):
                 abort(400, "The request contained a character that is not allowed.")
+        if request.is_json and any(nul in request.get_data(cache=True)
+                                   for nul in (b"\x00", b"\\u0000")):
+            abort(400, "The request contained a character that is not allowed.")
 
     @app.after_request
     def private_pages(response):

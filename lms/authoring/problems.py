@@ -50,6 +50,16 @@ class Sink:
             self.add(path, line, message)
 
 
+#: No text file holds NUL, and PostgreSQL refuses it in any text column.
+NUL = "\x00"
+NUL_PROBLEM = "the text contains a NUL character (\\0); remove it"
+
+
+def nul_line(text: str) -> int:
+    """The line of the first NUL character in text."""
+    return text.count("\n", 0, text.index(NUL)) + 1
+
+
 def read_text(path: Path, sink: Sink) -> str | None:
     try:
         raw = path.read_bytes()
@@ -61,6 +71,9 @@ def read_text(path: Path, sink: Sink) -> str | None:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         sink.add(path, line, "file is not valid UTF-8 text")
+        return None
+    if NUL in text:
+        sink.add(path, nul_line(text), NUL_PROBLEM)
         return None
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 

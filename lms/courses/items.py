@@ -16,7 +16,7 @@ from pydantic import Field
 
 from lms.authoring.frontmatter import FrontMatter, split_front_matter, unfenced_front_matter
 from lms.authoring.markdown_scan import first_heading
-from lms.authoring.problems import Problem, Sink
+from lms.authoring.problems import NUL, NUL_PROBLEM, Problem, Sink, nul_line
 from lms.authoring.schema import Settings, Text, WholeNumber, validate
 from lms.authoring.values import line_of
 from lms.courses import kinds
@@ -127,6 +127,8 @@ def parse_item_text(
     text = source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     module_slug = slug.split("/", 1)[0] if "/" in slug else None
     base = norm(course_dir) if course_dir is not None else None
+    if NUL in text:
+        return None, [Problem(source_path, nul_line(text), NUL_PROBLEM)]
     try:
         item = _parse_item_source(text, source_path, slug, module_slug, base, sink)
         if base is None and course_files is not None:

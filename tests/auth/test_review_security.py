@@ -60,6 +60,9 @@ def test_a_nul_character_is_refused_before_anything_runs(client):
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
     with pytest.raises(services.ValidationError):
         services.check_name("Nadia\x00")
+    for body in (b'{"ids": ["AP-\\u0000"]}', b'{"ids": ["AP-\x00"]}'):
+        response = client.post("/api/v1/verify/batch", data=body, content_type="application/json")
+        assert response.status_code == 400
 
 
 def test_account_emails_do_not_carry_the_chosen_name(client, make_user):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lms.authoring.problems import NUL_PROBLEM
 from lms.courses.parser import (
     ParsedCourse,
     Problem,
@@ -536,6 +537,16 @@ def test_parse_tree_never_raises_on_garbage(tree: Path):
     assert result.problems
     assert any("not valid UTF-8" in p.message for p in result.problems)
     assert all(isinstance(p.line, int) and p.line >= 1 for p in result.problems)
+
+
+def test_a_nul_character_is_a_problem_on_its_line(tree: Path):
+    (tree / "c1" / "02-nul.md").write_bytes(b"---\ntitle: Hi\n---\n\nOne\nT\x00wo\n")
+    result = parse_tree(tree)
+    assert [(Path(p.path).name, p.line, p.message) for p in result.problems
+            if "NUL" in p.message] == [("02-nul.md", 6, NUL_PROBLEM)]
+    parsed, problems = parse_item_text("---\ntitle: Hi\n---\n\x00", source_path="01.md",
+                                       slug="x")
+    assert parsed is None and [(p.line, p.message) for p in problems] == [(4, NUL_PROBLEM)]
 
 
 # --------------------------------------------------------------------------- program.yml
