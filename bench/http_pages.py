@@ -189,15 +189,99 @@ def gen_submissions(ctx: Ctx) -> str:
     return f"{len(users)} submissions on assignment {assignment}"
 
 
-#: (table, generator) in order. A generator runs only when its table exists, so the features
-#: still being built add theirs here at merge: ("credentials", gen_credentials) making
-#: SCALE["credentials"] rows, ("posts", gen_posts) making SCALE["posts"].
+#: The year of the generated credentials' IDs: their serials never meet the demo's.
+BENCH_CREDENTIAL_YEAR = 2020
+
+
+def gen_credentials(ctx: Ctx) -> str:
+    """A credential for each CE holder who has none (50,000 in all), each with its "issued"
+    event; the holders' CE records point at them."""
+    from lms.credentials.ids import format_id
+
+    have = {r[0] for r in ctx.conn.exec_driver_sql("SELECT user_id FROM credentials")}
+    holders = [r[0] for r in ctx.conn.exec_driver_sql(
+        "SELECT user_id, earned_on FROM ce_holders ORDER BY user_id") if r[0] not in have]
+    holders = holders[:max(0, SCALE["credentials"] - len(have))]
+    earned = dict(ctx.conn.exec_driver_sql("SELECT user_id, earned_on FROM ce_holders").all())
+    base = _next_id(ctx.conn, "credentials")
+    ids = {uid: format_id("JCAP", BENCH_CREDENTIAL_YEAR, n + 1) for n, uid in enumerate(holders)}
+    copy_rows(ctx.conn, "credentials",
+              ["id", "user_id", "credential_id", "issued_on", "reason", "automatic", "state",
+               "state_reason", "created_at"],
+              ((base + n, uid, ids[uid], earned[uid], "", True, "active", "", ctx.now)
+               for n, uid in enumerate(holders)))
+    copy_rows(ctx.conn, "credential_events",
+              ["credential_id", "at", "from_state", "to_state", "reason"],
+              ((base + n, ctx.now, None, "active", "earned") for n in range(len(holders))))
+    ctx.conn.exec_driver_sql(
+        "INSERT INTO credential_serials (year, last) VALUES (%s, %s)"
+        if ctx.conn.dialect.name != "postgresql" else
+        "INSERT INTO credential_serials (year, last) VALUES (%s, %s) ON CONFLICT (year) "
+        "DO UPDATE SET last = EXCLUDED.last", (BENCH_CREDENTIAL_YEAR, len(holders)))
+    ctx.conn.exec_driver_sql(
+        "UPDATE ce_holders SET credential_ref = c.credential_id FROM credentials c "
+        "WHERE c.user_id = ce_holders.user_id")
+    return f"{len(holders)} credentials"
+
+
+#: Boards every signed-in member sees: the generated threads go there.
+BENCH_BOARDS = ("network:introductions", "network:racial-equity", "network:climate-resilience",
+                "network:jobs", "network:events")
+
+
+def gen_posts(ctx: Ctx) -> str:
+    """10,000 threads on the network boards with 100,000 posts in all (an opening post and
+    nine replies each), written by the generated users."""
+    threads = SCALE["posts"] // 10
+    rng = ctx.rng
+    base_thread = _next_id(ctx.conn, "community_threads")
+    base_post = _next_id(ctx.conn, "community_posts")
+    authors = ctx.user_ids or [ctx.learner_id]
+    start = ctx.now - timedelta(days=400)
+    thread_rows, post_rows = [], []
+    body = ("In our neighbourhood the bus stop moved and residents were not asked. "
+            "How did your coalition get the transit agency to the table? ")
+    pid = base_post
+    for t in range(threads):
+        tid = base_thread + t
+        opened = start + timedelta(minutes=t * 50)
+        last = opened + timedelta(minutes=9 * 30)
+        thread_rows.append((tid, BENCH_BOARDS[t % len(BENCH_BOARDS)], "discussion",
+                            f"Bench thread {t}: engaging residents early", rng.choice(authors),
+                            False, opened, last, 9, False, False, False, True))
+        for k in range(10):
+            post_rows.append((pid, tid, rng.choice(authors), body * (1 + k % 3), False, k == 0,
+                              "visible", opened + timedelta(minutes=k * 30), 0, False))
+            pid += 1
+    copy_rows(ctx.conn, "community_threads",
+              ["id", "board_key", "kind", "title", "author_id", "anonymous", "created_at",
+               "last_post_at", "reply_count", "answered", "pinned", "locked", "listed"],
+              thread_rows)
+    copy_rows(ctx.conn, "community_posts",
+              ["id", "thread_id", "author_id", "body", "anonymous", "is_opening", "status",
+               "created_at", "like_count", "accepted"], post_rows)
+    return f"{threads} threads, {len(post_rows)} posts"
+
+
+#: (table, generator) in order. A generator runs only when its table exists.
 GENERATORS: list[tuple[str, Callable[[Ctx], str]]] = [
     ("users", gen_users),
     ("enrolments", gen_enrolments),
     ("ce_ledger_entries", gen_ce),
     ("submissions", gen_submissions),
+    ("credentials", gen_credentials),
+    ("community_posts", gen_posts),
 ]
+#: A generator runs when its table holds fewer rows than this (so a database made before a
+#: generator existed gains its rows on the next run).
+ENOUGH = {"users": SCALE["users"],
+          "enrolments": SCALE["users"] * SCALE["enrolments_per_user"] * 9 // 10,
+          "ce_ledger_entries": SCALE["ledger_rows"], "submissions": SCALE["submissions"],
+          "credentials": SCALE["credentials"], "community_posts": SCALE["posts"]}
+#: Tables whose id sequences follow the generated rows.
+SEQUENCES = ("users", "enrolments", "ce_ledger_entries", "submissions", "item_progress",
+             "submission_versions", "credentials", "credential_events", "community_threads",
+             "community_posts")
 
 
 def make_tree(root: Path, total_courses: int) -> None:
@@ -252,27 +336,33 @@ def generate(url: str, regenerate: bool) -> dict:
             result = app.test_cli_runner().invoke(args=["demo"])
             if result.exit_code:
                 raise SystemExit(f"demo failed: {result.output}")
-            learner = get_user_by_email(LEARNER)
-            conn = db.session.connection()
-            ctx = Ctx(db, conn, now, now.date(), random.Random(16), [], learner.id)
-            tables = set(inspect(conn).get_table_names())
-            for table, generator in GENERATORS:
-                if table not in tables:
-                    print(f"  {table}: no such table yet, skipped", flush=True)
-                    continue
-                start = time.perf_counter()
-                done = generator(ctx)
-                print(f"  {table}: {done} in {time.perf_counter() - start:.1f} s", flush=True)
-            if conn.dialect.name == "postgresql":
-                for table in ("users", "enrolments", "ce_ledger_entries", "submissions",
-                              "item_progress", "submission_versions"):
-                    conn.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                        f"(SELECT MAX(id) FROM {table}))")
+        learner = get_user_by_email(LEARNER)
+        conn = db.session.connection()
+        generated = [r[0] for r in conn.exec_driver_sql(
+            "SELECT id FROM users WHERE email LIKE '%%@bench.example.org' ORDER BY id")]
+        ctx = Ctx(db, conn, now, now.date(), random.Random(16), generated, learner.id)
+        tables = set(inspect(conn).get_table_names())
+        ran = False
+        for table, generator in GENERATORS:
+            if table not in tables:
+                print(f"  {table}: no such table yet, skipped", flush=True)
+                continue
+            rows = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar() or 0  # noqa: S608
+            if rows >= ENOUGH[table]:
+                continue
+            start = time.perf_counter()
+            done = generator(ctx)
+            ran = True
+            print(f"  {table}: {done} in {time.perf_counter() - start:.1f} s", flush=True)
+        if ran and conn.dialect.name == "postgresql":
+            for table in SEQUENCES:
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT MAX(id) FROM {table}))")
+        db.session.commit()
+        if ran and conn.dialect.name == "postgresql":
+            db.session.connection().exec_driver_sql("ANALYZE")
             db.session.commit()
-            if conn.dialect.name == "postgresql":
-                db.session.connection().exec_driver_sql("ANALYZE")
-                db.session.commit()
         return _targets(app, now)
 
 
@@ -305,11 +395,21 @@ def _targets(app, now: datetime) -> dict:
                 continue
         if attempt is not None:
             break
-    users = db.session.execute(db.text("SELECT COUNT(*) FROM users")).scalar()
-    ledger = db.session.execute(db.text("SELECT COUNT(*) FROM ce_ledger_entries")).scalar()
+    def one(sql: str):
+        return db.session.execute(db.text(sql)).scalar()
+
+    # a generated thread and credential from the middle of the range (not the first rows)
+    thread = one("SELECT id FROM community_threads WHERE title LIKE 'Bench thread %' "
+                 "ORDER BY id OFFSET 5000 LIMIT 1")
+    credential = one(f"SELECT credential_id FROM credentials WHERE credential_id LIKE "  # noqa: S608
+                     f"'JCAP-{BENCH_CREDENTIAL_YEAR}-%' ORDER BY id OFFSET 25000 LIMIT 1")
     return {"lesson": f"/courses/JC-101/items/{lesson.slug}",
             "attempt": attempt.id if attempt is not None else None,
-            "users": users, "ledger_rows": ledger}
+            "thread": thread or 1, "credential": credential or "JCAP-2020-000001-X",
+            "users": one("SELECT COUNT(*) FROM users"),
+            "ledger_rows": one("SELECT COUNT(*) FROM ce_ledger_entries"),
+            "credentials": one("SELECT COUNT(*) FROM credentials"),
+            "posts": one("SELECT COUNT(*) FROM community_posts")}
 
 
 # ------------------------------------------------------------------------------ serving
@@ -537,9 +637,9 @@ def drive(args, targets: dict, app_port: int, bare_port: int, app_proc, use_wrk:
         ("CE page", "/ce", False),
         # Built by other issues: enabled as soon as the route answers.
         ("credential page", "/credential", True),
-        ("thread page", "/community/threads/1", True),
-        ("verify page", "/verify/JCAP-BENCH-1", True),
-        ("verify API", "/api/v1/verify/JCAP-BENCH-1", True),
+        ("thread page", f"/community/threads/{targets['thread']}", True),
+        ("verify page", f"/verify/{targets['credential']}", True),
+        ("verify API", f"/api/v1/verify/{targets['credential']}", True),
     ]
     if args.only:
         wanted = {x.strip() for x in args.only.split(",")}
@@ -554,8 +654,9 @@ def drive(args, targets: dict, app_port: int, bare_port: int, app_proc, use_wrk:
     results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                      "load_generator": "wrk" if use_wrk else "python",
                      "connections": args.connections, "seconds": args.seconds,
-                     "rounds": args.rounds, "scale": {**SCALE, **{
-                         k: targets[k] for k in ("users", "ledger_rows")}}, "pages": {}}
+                     "rounds": args.rounds, "pages": {},
+                     "scale": {**SCALE, **{k: targets[k] for k in (
+                         "users", "ledger_rows", "credentials", "posts")}}}
     print(f"\n{'page':<16}{'req/s':>8}{'bare':>8}{'ratio':>7}{'goal':>7}{'p50':>7}{'p95':>7}"
           f"{'p99':>7}{'queries':>8}", flush=True)
     failed = False

@@ -82,6 +82,8 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {
             "pool_pre_ping": _bool("DATABASE_PRE_PING"),
             "pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE", "1800"))}
+        # GET and HEAD requests read without a transaction on PostgreSQL (lms/web.py).
+        self.DATABASE_READ_AUTOCOMMIT = _bool("DATABASE_READ_AUTOCOMMIT", True)
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, literal, or_, select, true, union_all
 from sqlalchemy.orm import QueryableAttribute
 
 from lms.auth.models import User
@@ -142,12 +142,56 @@ def viewer_for(user: User) -> Viewer:
 
 def visible_pairs(pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
     """The (user id, board key) pairs whose user may still see the board (for the bell and the
-    digest: leaving a cohort removes its notifications at once)."""
+    digest: leaving a cohort removes its notifications at once).
+
+    Asked on every page (the bell), so it loads only what these pairs can use: the users, then
+    (one query, and only when a course or cohort board is among the keys) their memberships
+    of just those courses and cohorts. The answer is :func:`can_see` over those viewers."""
+    pairs = list(pairs)
     user_ids = {uid for uid, _key in pairs}
     if not user_ids:
         return set()
-    users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
-    viewers = viewers_for(users)
+    users = db.session.execute(select(User.id, User.email, User.role, User.active)
+                               .where(User.id.in_(user_ids))).all()
+    boards: dict[str, set[int]] = {}  # kind -> the course or cohort ids the keys name
+    for _uid, key in pairs:
+        board = parse_key(key)
+        if board is not None and board.kind != "network":
+            boards.setdefault(board.kind, set()).add(board.ident)
+    member: dict[int, dict[str, set[int]]] = {
+        u.id: {"enrolled": set(), "teaching": set(), "cohorts": set(), "facilitating": set()}
+        for u in users}
+    ids = [u.id for u in users]
+    by_email = {u.email.lower(): u.id for u in users}
+    parts = []
+    if boards.get("course"):
+        courses = sorted(boards["course"])
+        parts.append(select(literal("enrolled"), Enrolment.user_id, Enrolment.course_id)
+                     .where(Enrolment.user_id.in_(ids), Enrolment.course_id.in_(courses)))
+        parts.append(select(literal("teaching:") + CourseInstructor.email, literal(0),
+                            CourseInstructor.course_id)
+                     .where(CourseInstructor.email.in_(list(by_email)),
+                            CourseInstructor.course_id.in_(courses)))
+    if boards.get("cohort"):
+        parts.append(select(literal("cohort:") + CohortMember.role, CohortMember.user_id,
+                            CohortMember.cohort_id)
+                     .where(CohortMember.user_id.in_(ids),
+                            CohortMember.cohort_id.in_(sorted(boards["cohort"]))))
+    if parts:
+        for tag, user_id, ident in db.session.execute(union_all(*parts)):
+            if tag == "enrolled":
+                member[user_id]["enrolled"].add(ident)
+            elif tag.startswith("teaching:"):
+                owner = by_email.get(tag.removeprefix("teaching:").lower())
+                if owner is not None:
+                    member[owner]["teaching"].add(ident)
+            else:
+                member[user_id]["cohorts"].add(ident)
+                if tag == "cohort:facilitator":
+                    member[user_id]["facilitating"].add(ident)
+    viewers = {u.id: Viewer(u.id, u.role, bool(u.active),
+                            **{k: frozenset(v) for k, v in member[u.id].items()})
+               for u in users}
     return {(uid, key) for uid, key in pairs if uid in viewers and can_see(viewers[uid], key)}
 
 
