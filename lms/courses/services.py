@@ -659,6 +659,24 @@ def progress(enrolment: Enrolment | None, course: Course) -> Progress:
                     _percent(len(done_ids), course.item_count), done_ids)
 
 
+def enrolment_progress(user, course: Course) -> tuple[Enrolment | None, Progress]:
+    """The user's enrolment in the course and their progress, in one query: the enrolment with
+    its completed items, counted among the learners' items of the cached outline (what
+    :func:`get_enrolment` then :func:`progress` answer in two)."""
+    if not getattr(user, "is_authenticated", False):
+        return None, progress(None, course)
+    rows = db.session.execute(
+        select(Enrolment, ItemProgress.item_id)
+        .outerjoin(ItemProgress, ItemProgress.enrolment_id == Enrolment.id)
+        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)).all()
+    if not rows:
+        return None, progress(None, course)
+    counted = {entry.id for entry in course_outline(course).listed(staff=False)}
+    done_ids = {item_id for _, item_id in rows if item_id in counted}
+    return rows[0][0], Progress(len(done_ids), course.item_count,
+                                _percent(len(done_ids), course.item_count), done_ids)
+
+
 def outline(course: Course, done_ids: set[int], staff: bool = False) -> list[OutlineModule]:
     """Active items grouped by module in course order, from the cached outline; instructors-only
     items only when ``staff`` (the course's instructors and admins)."""

@@ -79,8 +79,7 @@ def catalogue():
 @bp.route("/courses/<code>")
 def course(code: str):
     course = _course_or_404(code)
-    enrolment = services.get_enrolment(current_user, course)
-    prog = services.progress(enrolment, course)
+    enrolment, prog = services.enrolment_progress(current_user, course)
     return render_template(
         "courses/course.html", course=course, enrolment=enrolment, progress=prog,
         outline=services.outline(course, prog.done_ids, services.can_edit(current_user, course)),
@@ -110,14 +109,13 @@ def enrol(code: str):
 def item(code: str, slug: str):
     course = _course_or_404(code)
     it = _item_or_404(course, slug)
-    enrolment = services.get_enrolment(current_user, course)
+    enrolment, prog = services.enrolment_progress(current_user, course)
     staff_preview = enrolment is None and services.can_edit(current_user, course)
     if enrolment is None and not staff_preview:
         flash("Enrol in this course to open its lessons.", "info")
         return redirect(url_for("courses.course", code=code))
     if enrolment is not None:
         services.record_visit(enrolment, it, clock.now())
-    prog = services.progress(enrolment, course)
     staff = services.can_edit(current_user, course)
     prev_item, next_item = services.neighbours(course, it, staff)
     doc = render_document(it.body, link_base=asset_base(course),

@@ -65,8 +65,8 @@ def course_ids() -> list[int]:
 #: Statements per page, pinned (issue 16: the lesson page at most 5) so they cannot creep back.
 #: A signed-in request spends one of them on its session and user.
 # Signed-in pages include the notification bell's one grouped count (lms/community).
-BUDGET = {"catalogue": 6, "catalogue anonymous": 2, "lesson": 6, "lesson preview": 7,
-          "course page": 8, "dashboard": 9}
+BUDGET = {"catalogue": 6, "catalogue anonymous": 2, "lesson": 5, "lesson preview": 7,
+          "course page": 7, "dashboard": 9}
 
 
 def assert_same(small: tuple[int, list[str]], large: tuple[int, list[str]],
