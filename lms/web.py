@@ -164,11 +164,12 @@ def init_app(app: Flask) -> None:
         # in the path it is no such page, in a query string or form a bad request.
         if "\x00" in request.path:
             abort(404)
-        for values in (request.args, request.form):
+        reads = request.method in ("GET", "HEAD")  # no body: nothing to parse
+        for values in (request.args,) if reads else (request.args, request.form):
             if any("\x00" in key or any("\x00" in v for v in vals)
                    for key, vals in values.lists()):
                 abort(400, "The request contained a character that is not allowed.")
-        if request.is_json and any(nul in request.get_data(cache=True)
+        if not reads and request.is_json and any(nul in request.get_data(cache=True)
                                    for nul in (b"\x00", b"\\u0000")):
             abort(400, "The request contained a character that is not allowed.")
 
