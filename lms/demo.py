@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms import clock
 from lms.auth import services as accounts
@@ -141,12 +141,16 @@ def take_quiz(quiz, user, enrolment, skill: float, started: datetime, rng: rando
               minutes: int = 12, honour: bool = False):
     """Start, answer and submit one attempt through the real services."""
     from lms.quizzes import services as quizzes
+    from lms.quizzes.models import Question
 
     attempt = quizzes.start_attempt(quiz, user, enrolment, started, honour=honour,
                                     rng_seed=rng.randrange(2**31))
+    first = db.session.scalar(select(func.min(Question.id))) - 1
     answers = {}
     for aq in attempt.questions:
-        difficulty = (aq.version.question_id % 5) * 0.07
+        # some questions are harder: the same ones whatever ids the database handed out (ids
+        # counted from the first question, as in a fresh database)
+        difficulty = ((aq.version.question_id - first) % 5) * 0.07
         answers[aq.version.data["key"]] = simulated_response(
             aq.version.data, rng.random() < skill - difficulty, rng)
     done = started + timedelta(minutes=minutes)

@@ -19,6 +19,7 @@ from flask import (
 from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -183,7 +184,11 @@ def init_app(app: Flask) -> None:
                 and app.config.get("DATABASE_READ_AUTOCOMMIT", True)
                 and not db.session().in_transaction()
                 and db.session.get_bind().dialect.name == "postgresql"):
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            try:
+                db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            except SQLAlchemyError:
+                # no database: the view meets the same error and answers for it (/healthz: 503)
+                db.session.rollback()
 
     @app.after_request
     def private_pages(response):
