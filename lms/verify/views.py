@@ -23,6 +23,7 @@ from lms.credentials.ids import parse_id
 from lms.errors import NotFound
 from lms.mail import external_url
 from lms.verify import services
+from lms.verify.cli import rotate_key_command
 from lms.verify.forms import LookupForm, PdfForm
 from lms.verify.limits import lookup_limit, lookups
 
@@ -30,6 +31,8 @@ bp = Blueprint("verify", __name__, template_folder="templates")
 # The holder's credential page (lms/credentials) fills LinkedIn's link with this; see
 # templates/verify/_linkedin.html.
 bp.add_app_template_global(services.linkedin_url, "linkedin_add_url")
+# `flask verify rotate-key` (the blueprint's CLI group is registered with the blueprint).
+bp.cli.add_command(rotate_key_command)
 
 
 def _looked_up() -> bool:
