@@ -203,9 +203,9 @@ class _Endless:
 def test_check_uploads_are_counted_while_streaming(app, path):
     """A body with no Content-Length (chunked) is cut as soon as it passes the cap; one that
     declares too much is refused before a byte is read. Never a 500."""
-    from lms.verify.limits import MULTIPART_SLACK
-
     from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from lms.verify.limits import MULTIPART_SLACK
 
     def post(stream: _Endless, length: str | None) -> tuple[int, str]:
         """Straight through the WSGI app: the test client would measure the stream first."""
