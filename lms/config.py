@@ -162,6 +162,9 @@ class Config:
         self.VERIFY_UPLOAD_MAX_BYTES = int(os.environ.get("VERIFY_UPLOAD_MAX_MB", "10")) << 20
         self.OB_ISSUER_NAME = os.environ.get("OB_ISSUER_NAME", "Just Communities")
         self.OB_ISSUER_KEY_FILE = os.environ.get("OB_ISSUER_KEY_FILE", "").strip() or None
+        # Public halves of rotated-out issuer keys, still published (unset:
+        # instance/ob_retired_keys.jwks); `flask verify rotate-key` writes it.
+        self.OB_RETIRED_KEYS_FILE = os.environ.get("OB_RETIRED_KEYS_FILE", "").strip() or None
         # Certificate signing (lms/credentials/signing.py, docs/operations.md): the
         # organisation's key as PKCS#12 or a PEM pair, its root CA, an optional TSA. Unset: a
         # development CA is generated into instance/signing/ on first use.

@@ -31,6 +31,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from lms.credentials.ids import parse_id
+from lms.storage import pdf_active_content
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +368,12 @@ def _check_pdf(data: bytes, trust_roots: list[Any] | None) -> PdfCheck:
             b"%PDF-"):
         return PdfCheck(False, False, False, False, False, None,
                         "This file is not a PDF. Upload the certificate PDF you were given.")
+    active = pdf_active_content(io.BytesIO(bytes(data)), len(data))
+    if active is not None:  # never handed to the PDF reader
+        return PdfCheck(True, False, False, False, False, None,
+                        f"This PDF carries active content ({active}: a script, an action or an "
+                        "attached file). The programme's certificates never do, so it is not "
+                        "a genuine certificate; it was not checked further.")
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation import validate_pdf_signature

@@ -11,15 +11,17 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_login import current_user
 
 from lms import clock
-from lms.errors import NotFound
+from lms.errors import NotFound, ValidationError
 from lms.extensions import csrf
+from lms.storage import FileTooLarge
 from lms.verify import keys, services
-from lms.verify.limits import batch_limit, lookup_limit
+from lms.verify.limits import batch_limit, cap_uploads, lookup_limit
 from lms.verify.openapi import document as openapi_document
 from lms.verify.problems import problem
 
 bp = Blueprint("verify_api", __name__, template_folder="templates")
 csrf.exempt(bp)
+bp.url_value_preprocessor(cap_uploads("verify_api.verify_pdf"))
 
 JWT_MIMETYPE = "application/vc+jwt"
 #: How long shared caches may keep an answer: statuses change (a revocation shows within a
@@ -107,11 +109,12 @@ def verify_pdf():
     upload = request.files.get("file")
     if upload is None:
         return problem(400, "Send the certificate as a multipart/form-data field named 'file'.")
-    data = upload.stream.read(current_app.config["VERIFY_UPLOAD_MAX_BYTES"] + 1)
-    if not data:
-        return problem(400, "The file is empty.")
-    if len(data) > current_app.config["VERIFY_UPLOAD_MAX_BYTES"]:
-        return problem(413, "The file is larger than any certificate.")
+    try:
+        data = services.read_certificate(upload.stream)
+    except FileTooLarge as err:
+        return problem(413, str(err))
+    except ValidationError as err:
+        return problem(400, str(err))
     report = services.check_certificate(data, clock.now().date())
     check, found = report.check, report.credential
     return jsonify({

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -26,9 +26,10 @@ from lms.credentials.models import (
     CredentialSerial,
 )
 from lms.credentials.public import PublicCredential
-from lms.errors import NotFound
+from lms.errors import NotFound, ValidationError
 from lms.extensions import db
 from lms.mail import external_url
+from lms.storage import FileTooLarge, human_size
 from lms.verify import badges, keys
 
 #: Most IDs in one batch request (more is refused as a whole: 413).
@@ -136,6 +137,21 @@ def batch(items: Sequence[object], today: date) -> list[dict[str, Any]]:
 class PdfReport:
     check: PdfCheck
     credential: PublicCredential | None  # the credential the PDF names, with today's status
+
+
+def read_certificate(stream: IO[bytes]) -> bytes:
+    """An uploaded certificate's bytes, read at most one byte past VERIFY_UPLOAD_MAX_BYTES.
+
+    Raises ValidationError when the file is empty, FileTooLarge when it is larger than any
+    certificate. The file's name is never read: nothing is stored, nothing named after it."""
+    limit = current_app.config["VERIFY_UPLOAD_MAX_BYTES"]
+    data = stream.read(limit + 1)
+    if not data:
+        raise ValidationError("The file is empty. Choose the certificate PDF.")
+    if len(data) > limit:
+        raise FileTooLarge(f"The file is larger than any certificate (at most "
+                           f"{human_size(limit)}).")
+    return data
 
 
 def check_certificate(data: bytes, today: date) -> PdfReport:

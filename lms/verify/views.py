@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -20,16 +19,20 @@ from flask_login import current_user
 from lms import clock
 from lms.auth.access import login_required
 from lms.credentials.ids import parse_id
-from lms.errors import NotFound
+from lms.errors import NotFound, ValidationError
 from lms.mail import external_url
 from lms.verify import services
+from lms.verify.cli import rotate_key_command
 from lms.verify.forms import LookupForm, PdfForm
-from lms.verify.limits import lookup_limit, lookups
+from lms.verify.limits import cap_uploads, lookup_limit, lookups
 
 bp = Blueprint("verify", __name__, template_folder="templates")
 # The holder's credential page (lms/credentials) fills LinkedIn's link with this; see
 # templates/verify/_linkedin.html.
 bp.add_app_template_global(services.linkedin_url, "linkedin_add_url")
+# `flask verify rotate-key` (the blueprint's CLI group is registered with the blueprint).
+bp.cli.add_command(rotate_key_command)
+bp.url_value_preprocessor(cap_uploads("verify.pdf"))
 
 
 def _looked_up() -> bool:
@@ -70,12 +73,10 @@ def pdf():
     form = PdfForm()
     report = None
     if form.validate_on_submit():
-        limit = current_app.config["VERIFY_UPLOAD_MAX_BYTES"]
-        data = form.file.data.stream.read(limit + 1)
-        if not data:
-            form.file.errors.append("The file is empty. Choose the certificate PDF.")
-        elif len(data) > limit:
-            form.file.errors.append("The file is larger than any certificate.")
+        try:
+            data = services.read_certificate(form.file.data.stream)
+        except ValidationError as err:
+            form.file.errors.append(str(err))
         else:
             report = services.check_certificate(data, clock.now().date())
     return render_template("verify/pdf.html", form=form, report=report,

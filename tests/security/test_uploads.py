@@ -4,6 +4,11 @@ limit (counted while streaming), ZIP bombs, PDFs with scripts, actions or attach
 
 The uploads today (UPLOADS): a case-study attachment and the three CE evidence files (an
 activity, an answer to a registrar's question, an audit). A new upload: add it to UPLOADS.
+
+Uploads that are only read, never stored (CHECKS: the certificate PDF a verifier checks, on
+the page and through the API) answer every such file with a clear message instead of a
+refusal: active PDFs are not opened, other content is "not a PDF", the name is never used,
+and the body is counted while it streams in. A new read-only upload: add it to CHECKS.
 """
 from __future__ import annotations
 
@@ -59,6 +64,22 @@ UPLOADS = {"assignment attachment": _attach, "CE activity evidence": _activity,
 # issues 12-14 (e.g. board post attachments) here.
 
 
+def _verify_api(client, data: bytes, name: str) -> tuple[int, str, dict | None]:
+    r = client.post("/api/v1/verify/pdf", data={"file": (io.BytesIO(data), name)},
+                    content_type="multipart/form-data")
+    body = r.get_json(silent=True)
+    return r.status_code, (body or {}).get("message") or (body or {}).get("detail", ""), body
+
+
+def _verify_page(client, data: bytes, name: str) -> tuple[int, str, dict | None]:
+    r = client.post("/verify/pdf", data={"file": (io.BytesIO(data), name)},
+                    content_type="multipart/form-data")
+    return r.status_code, r.get_data(as_text=True), None
+
+
+CHECKS = {"verify PDF (API)": _verify_api, "verify PDF (page)": _verify_page}
+
+
 @pytest.mark.parametrize("upload", sorted(UPLOADS))
 @pytest.mark.parametrize("case", sorted(ACTIVE_PDFS))
 def test_active_pdfs_are_refused(world, upload, case):
@@ -104,3 +125,108 @@ def test_downloads_are_attachments_never_sniffed(world):
     assert final.headers["Content-Disposition"].startswith("attachment;")
     assert final.headers["X-Content-Type-Options"] == "nosniff"
     assert final.mimetype == "application/pdf"
+
+
+# --------------------------------------------------------------------------- read-only checks
+
+
+@pytest.fixture
+def checker(app):
+    """An anonymous client (the checks need no account) with the page's CSRF check off."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app.test_client()
+
+
+@pytest.mark.parametrize("upload", sorted(CHECKS))
+@pytest.mark.parametrize("case", sorted(ACTIVE_PDFS))
+def test_active_pdfs_are_not_opened_and_say_so(checker, upload, case):
+    status, text, body = CHECKS[upload](checker, ACTIVE_PDFS[case], "certificate.pdf")
+    assert status == 200
+    assert "active content" in text and "not a genuine certificate" in text
+    if body is not None:
+        assert body["is_pdf"] and not body["signature_valid"] and body["credential_id"] is None
+
+
+@pytest.mark.parametrize("upload", sorted(CHECKS))
+def test_content_not_the_name_decides_what_a_check_reads(checker, upload):
+    for data, name in ((POLYGLOT, "certificate.pdf"), (POLYGLOT, "map.png"),
+                       (b"<html><script>alert(1)</script>", "certificate.pdf"),
+                       (b"MZ\x90\x00", "a.pdf"), (b"PK\x03\x04" + b"\x00" * 40, "c.pdf")):
+        status, text, body = CHECKS[upload](checker, data, name)
+        assert status == 200 and "This file is not a PDF" in text, name
+        assert "<script>alert(1)" not in text
+        if body is not None:
+            assert not body["is_pdf"] and not body["signature_valid"]
+
+
+@pytest.mark.parametrize("upload", sorted(CHECKS))
+def test_a_check_never_uses_the_files_name(checker, upload):
+    for name in ("../../etc/..\\boot/x\u202efdp.pdf", "<img src=x onerror=alert(1)>.pdf",
+                 "a" * 5000 + ".pdf", "con.pdf", "..", "x\x00.pdf"):
+        status, text, _ = CHECKS[upload](checker, PDF, name)
+        assert status == 200, name
+        assert "This PDF" in text  # the check's own answer (this stub is no real PDF)
+        assert "etc/" not in text and "onerror" not in text and "boot" not in text
+
+
+@pytest.mark.parametrize("upload", sorted(CHECKS))
+def test_empty_and_oversized_checks_get_clear_messages(checker, app, upload):
+    status, text, _ = CHECKS[upload](checker, b"", "certificate.pdf")
+    assert status in (400, 422) and "The file is empty" in text
+    app.config["VERIFY_UPLOAD_MAX_BYTES"] = 1000
+    status, text, _ = CHECKS[upload](checker, PDF + b"0" * 1000, "certificate.pdf")
+    assert status in (413, 422) and "larger than any certificate" in text
+    status, text, _ = CHECKS[upload](checker, PDF + b"0" * (200 * 1024), "certificate.pdf")
+    assert status == 413 and "larger" in text
+
+
+class _Endless:
+    """A request body that never ends (a client streaming a huge file), counting reads."""
+
+    def __init__(self) -> None:
+        self.read_bytes = 0
+        self.head = (b"--B\r\nContent-Disposition: form-data; name=\"file\"; "
+                     b"filename=\"c.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\n")
+
+    def read(self, size: int = -1) -> bytes:
+        size = 65536 if size is None or size < 0 else size
+        chunk, self.head = (self.head[:size], self.head[size:]) if self.head else (
+            b"0" * size, b"")
+        self.read_bytes += len(chunk)
+        return chunk
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/verify/pdf", "/verify/pdf"])
+def test_check_uploads_are_counted_while_streaming(app, path):
+    """A body with no Content-Length (chunked) is cut as soon as it passes the cap; one that
+    declares too much is refused before a byte is read. Never a 500."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from lms.verify.limits import MULTIPART_SLACK
+
+    def post(stream: _Endless, length: str | None) -> tuple[int, str]:
+        """Straight through the WSGI app: the test client would measure the stream first."""
+        environ = EnvironBuilder(path=path, method="POST",
+                                 content_type="multipart/form-data; boundary=B").get_environ()
+        environ.pop("CONTENT_LENGTH", None)
+        environ["wsgi.input"] = stream
+        if length is None:
+            environ["wsgi.input_terminated"] = True  # chunked: the server ends the stream
+        else:
+            environ["CONTENT_LENGTH"] = length
+        body, status, headers = run_wsgi_app(app, environ, buffered=True)
+        return int(status.split()[0]), headers.get("Content-Type", "")
+
+    app.config["VERIFY_UPLOAD_MAX_BYTES"] = 100 * 1024
+    body = _Endless()
+    status, content_type = post(body, None)
+    assert status == 413
+    assert 100 * 1024 < body.read_bytes <= 100 * 1024 + MULTIPART_SLACK + 2 * 65536
+    declared = _Endless()
+    status, content_type = post(declared, str(50 * 2**20))
+    assert status == 413 and declared.read_bytes == 0
+    if path.startswith("/api/"):
+        assert content_type.startswith("application/problem+json")
