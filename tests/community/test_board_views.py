@@ -206,4 +206,4 @@ def test_query_counts_do_not_grow_with_the_data(world, as_user, app, now, count_
 
 
 #: Statements per page (including the signed-in user's session lookup).
-EXPECTED_COUNTS = {"list": 18, "thread": 25, "search": 14, "index": 19, "bell": 14}
+EXPECTED_COUNTS = {"list": 7, "thread": 9, "search": 6, "index": 7, "bell": 5}
