@@ -11,7 +11,7 @@ PORT ?= 5000
 # Links in e-mails (confirmation, password reset) are built on this address.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint setup db demo clean bench bench-ce bench-verify bench-http lock
+.PHONY: run test lint setup db demo clean bench bench-ce bench-verify bench-http bench-community lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,17 @@ BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_http
 bench-http: setup
 	@command -v wrk >/dev/null || echo "wrk not found: sudo apt-get install -y wrk (Debian/Ubuntu)"
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.http_pages $(BENCH_ARGS)
+
+# The boards at scale (issue 14): 20,000 members, 10,000 threads, 100,000 posts by COPY into
+# PostgreSQL (reused when present; BENCH_ARGS="--regenerate" makes them again), then the thread
+# list, thread page, search and bell through the test client, then the digest for every member.
+BENCH_COMMUNITY_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_community
+bench-community: setup
+	psql "$(subst +psycopg,,$(BENCH_COMMUNITY_URL))" -c "select 1" >/dev/null 2>&1 || \
+		psql "$(subst +psycopg,,$(dir $(BENCH_COMMUNITY_URL)))postgres" -c "create database $(notdir $(BENCH_COMMUNITY_URL))"
+	BENCH_DATABASE_URL=$(BENCH_COMMUNITY_URL) $(BIN)/python -m bench.community $(BENCH_ARGS); \
+		status=$$?; BENCH_DATABASE_URL=$(BENCH_COMMUNITY_URL) $(BIN)/python -m bench.digest \
+		$(filter-out --regenerate,$(BENCH_ARGS)) && exit $$status
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +81,9 @@ class Post(db.Model):
         Index("ix_community_posts_status", "status"),
         Index("ix_community_posts_quote_of_id", "quote_of_id"),
         Index("ix_community_posts_endorsed_by_id", "endorsed_by_id"),
+        # Search: the opening post of each thread whose title matches (search.py).
+        Index("ix_community_posts_opening", "thread_id", postgresql_where=text("is_opening"),
+              sqlite_where=text("is_opening")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, and_, cast, column, func, literal_column, or_, select, table
+from sqlalchemy import Integer, cast, column, func, literal_column, select, table, union
 
 from lms.community import rules
 from lms.community.models import FTS_TABLE, Post, Thread
@@ -20,6 +20,8 @@ from lms.community.visibility import Viewer, board_filter
 from lms.extensions import db
 
 PER_PAGE = 20
+#: At most this many matches (the newest the viewer may see) are ranked and counted.
+MAX_CANDIDATES = 100
 MAX_TERMS = 8
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 #: Private-use characters marking a match in the database's snippet (never typed by people).
@@ -47,54 +49,91 @@ def highlight(snippet: str) -> Markup:
     return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704
 
 
-def _visible(viewer: Viewer):  # noqa: ANN202 - a SQL expression
-    return and_(board_filter(viewer, Thread.board_key), Thread.listed,
-                Post.status == "visible")
-
-
 def search(viewer: Viewer, query: str, page: int | None = 1) -> tuple[list[Hit], rules.PageInfo]:
+    """A page of the matches the viewer may see, best first (two queries).
+
+    Only the newest MAX_CANDIDATES visible matches are ranked (and counted): a word in most
+    posts would otherwise make every search score tens of thousands of posts. A search that
+    reaches the cap says so (the page suggests more words)."""
     words = terms(query)
     if not words:
         return [], rules.page_info(1, PER_PAGE, 0)
-    if db.engine.dialect.name == "postgresql":
-        return _postgres(viewer, words, page)
-    return _sqlite(viewer, words, page)
+    postgres = db.engine.dialect.name == "postgresql"
+    matched = (_postgres_matches(words) if postgres else _sqlite_matches(words)).subquery()
+    candidates = list(db.session.scalars(
+        select(matched.c.id).join(Thread, Thread.id == matched.c.thread_id)
+        .where(board_filter(viewer, Thread.board_key), Thread.listed)
+        .order_by(matched.c.id.desc()).limit(MAX_CANDIDATES)))
+    info = rules.page_info(page, PER_PAGE, len(candidates))
+    if not candidates:
+        return [], info
+    ranked = _postgres_page if postgres else _sqlite_page
+    return ranked(words, candidates, info), info
 
 
-def _sqlite(viewer: Viewer, words: list[str], page: int | None) -> tuple[list[Hit],
-                                                                          rules.PageInfo]:
-    match = " AND ".join('"' + w.replace('"', "") + '"' for w in words)
+def capped(info: rules.PageInfo) -> bool:
+    """Did the search reach MAX_CANDIDATES (so there may be more, older matches)?"""
+    return info.total >= MAX_CANDIDATES
+
+
+def _sqlite_match(words: list[str]) -> str:
+    return " AND ".join('"' + w.replace('"', "") + '"' for w in words)
+
+
+def _sqlite_matches(words: list[str]):  # noqa: ANN202 - a SQL expression
+    """Visible posts (id, thread_id) that match every word."""
+    fts = table(FTS_TABLE, column("rowid"))
+    return (select(Post.id, Post.thread_id).join(fts, fts.c.rowid == Post.id)
+            .where(literal_column(FTS_TABLE).op("MATCH")(_sqlite_match(words)),
+                   Post.status == "visible"))
+
+
+def _sqlite_page(words: list[str], candidates: list[int], info: rules.PageInfo) -> list[Hit]:
     fts = table(FTS_TABLE, column("rowid"), column("rank"))
-    base = (select(Post.id).select_from(Post)
-            .join(fts, fts.c.rowid == Post.id)
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(literal_column(FTS_TABLE).op("MATCH")(match), _visible(viewer)))
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    info = rules.page_info(page, PER_PAGE, total)
     snippet = func.snippet(literal_column(FTS_TABLE), -1, START, STOP, "…", 24)
     rows = db.session.execute(
-        base.add_columns(Thread.id, Thread.title, Thread.board_key, snippet)
+        select(Post.id, Thread.id, Thread.title, Thread.board_key, snippet)
+        .select_from(Post).join(fts, fts.c.rowid == Post.id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(literal_column(FTS_TABLE).op("MATCH")(_sqlite_match(words)),
+               Post.id.in_(candidates))
         .order_by(fts.c.rank, Post.id.desc()).offset(info.offset).limit(info.per_page))
     return [Hit(tid, pid, title, key, highlight(snip))
-            for pid, tid, title, key, snip in rows], info
+            for pid, tid, title, key, snip in rows]
 
 
-def _postgres(viewer: Viewer, words: list[str], page: int | None) -> tuple[list[Hit],
-                                                                            rules.PageInfo]:
-    query = func.plainto_tsquery("english", " ".join(words))
-    body_vec = func.to_tsvector("english", Post.body)
-    title_vec = func.to_tsvector("english", Thread.title)
-    matched = or_(body_vec.op("@@")(query), and_(Post.is_opening, title_vec.op("@@")(query)))
-    base = (select(Post.id).select_from(Post).join(Thread, Thread.id == Post.thread_id)
-            .where(_visible(viewer), matched))
-    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    info = rules.page_info(page, PER_PAGE, total)
-    rank = func.ts_rank(body_vec, query) + func.ts_rank(title_vec, query) * cast(
-        Post.is_opening, Integer)
-    snippet = func.ts_headline("english", Post.body, query,
+def _tsquery(words: list[str]):  # noqa: ANN202 - a SQL expression
+    return func.plainto_tsquery("english", " ".join(words))
+
+
+def _postgres_matches(words: list[str]):  # noqa: ANN202 - a SQL expression
+    """Visible posts (id, thread_id) whose body matches, and opening posts whose thread's
+    title matches: each half answered by its own GIN index (an OR across the two tables could
+    use neither)."""
+    query = _tsquery(words)
+    return union(
+        select(Post.id, Post.thread_id).where(
+            func.to_tsvector("english", Post.body).op("@@")(query), Post.status == "visible"),
+        select(Post.id, Post.thread_id).join(Thread, Thread.id == Post.thread_id)
+        .where(func.to_tsvector("english", Thread.title).op("@@")(query), Post.is_opening,
+               Post.status == "visible"))
+
+
+def _postgres_page(words: list[str], candidates: list[int], info: rules.PageInfo) -> list[Hit]:
+    query = _tsquery(words)
+    rank = func.ts_rank(func.to_tsvector("english", Post.body), query) + func.ts_rank(
+        func.to_tsvector("english", Thread.title), query) * cast(Post.is_opening, Integer)
+    # Ranked in a subquery, so that the (costly) snippets are made for one page only.
+    page = (select(Post.id.label("post_id"), Thread.id.label("thread_id"),
+                   Thread.title.label("title"), Thread.board_key.label("board_key"),
+                   Post.body.label("body"), rank.label("rank"))
+            .join(Thread, Thread.id == Post.thread_id).where(Post.id.in_(candidates))
+            .order_by(rank.desc(), Post.id.desc()).offset(info.offset).limit(info.per_page)
+            .subquery())
+    snippet = func.ts_headline("english", page.c.body, query,
                                f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=10")
     rows = db.session.execute(
-        base.add_columns(Thread.id, Thread.title, Thread.board_key, snippet)
-        .order_by(rank.desc(), Post.id.desc()).offset(info.offset).limit(info.per_page))
+        select(page.c.post_id, page.c.thread_id, page.c.title, page.c.board_key, snippet)
+        .order_by(page.c.rank.desc(), page.c.post_id.desc()))
     return [Hit(tid, pid, title, key, highlight(snip))
-            for pid, tid, title, key, snip in rows], info
+            for pid, tid, title, key, snip in rows]

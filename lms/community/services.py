@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import Integer, and_, cast, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms import mail
 from lms.auth.models import User
@@ -182,26 +182,23 @@ def list_threads(viewer: Viewer, board: Board, *, filter_: str = "all",
                                              Follow.thread_id == Thread.id).exists())
     total = db.session.scalar(select(func.count()).select_from(Thread).where(*where)) or 0
     info = rules.page_info(page, THREADS_PER_PAGE, total)
-    threads = list(db.session.scalars(
-        select(Thread).where(*where).options(selectinload(Thread.author))
+    # One query for the page: each thread with its author, the reader's read mark and whether
+    # they follow it (never one query per thread).
+    read_at = (select(ThreadRead.read_at).where(ThreadRead.user_id == viewer.user_id,
+                                                ThreadRead.thread_id == Thread.id)
+               .scalar_subquery())
+    following = select(Follow.id).where(Follow.user_id == viewer.user_id,
+                                        Follow.thread_id == Thread.id).exists()
+    rows = db.session.execute(
+        select(Thread, read_at, following).where(*where).options(joinedload(Thread.author))
         .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-        .offset(info.offset).limit(info.per_page)))
-    return _thread_rows(viewer, threads, moderator=can_moderate(viewer, board.key)), info
-
-
-def _thread_rows(viewer: Viewer, threads: list[Thread], *, moderator: bool) -> list[ThreadRow]:
-    ids = [t.id for t in threads]
-    reads: dict[int, datetime] = {}
-    follows: set[int] = set()
-    if ids:
-        reads = dict(db.session.execute(select(ThreadRead.thread_id, ThreadRead.read_at).where(
-            ThreadRead.user_id == viewer.user_id, ThreadRead.thread_id.in_(ids))).all())
-        follows = set(db.session.scalars(select(Follow.thread_id).where(
-            Follow.user_id == viewer.user_id, Follow.thread_id.in_(ids))))
+        .offset(info.offset).limit(info.per_page)).all()
+    moderator = can_moderate(viewer, board.key)
     return [ThreadRow(
         t, rules.shown_author(t.author.name, anonymous=t.anonymous,
                               is_self=t.author_id == viewer.user_id, moderator=moderator),
-        t.id not in reads or reads[t.id] < t.last_post_at, t.id in follows) for t in threads]
+        read is None or read < t.last_post_at, bool(follows))
+        for t, read, follows in rows], info
 
 
 # --- a thread's page -----------------------------------------------------------------------
@@ -271,9 +268,15 @@ def read_thread(viewer: Viewer, thread: Thread, *, page: int | None, now: dateti
     board = get_board(thread.board_key)
     moderator = can_moderate(viewer, thread.board_key)
     where = [Post.thread_id == thread.id, _posts_visible_to(viewer, moderator)]
-    total = db.session.scalar(select(func.count()).select_from(Post).where(*where)) or 0
-    read_at = db.session.scalar(select(ThreadRead.read_at).where(
-        ThreadRead.user_id == viewer.user_id, ThreadRead.thread_id == thread.id))
+    # One query for what the page needs to know first: how many posts the reader sees, how
+    # far they had read, whether they follow the thread.
+    total, read_at, following = db.session.execute(select(
+        select(func.count()).select_from(Post).where(*where).scalar_subquery(),
+        select(ThreadRead.read_at).where(ThreadRead.user_id == viewer.user_id,
+                                         ThreadRead.thread_id == thread.id).scalar_subquery(),
+        select(Follow.id).where(Follow.user_id == viewer.user_id,
+                                Follow.thread_id == thread.id).exists())).one()
+    total = total or 0
     if read_at is None or read_at < thread.last_post_at:
         # Recorded first: the commit expires the session's objects, so what the page shows is
         # loaded after it (once), not reloaded one by one while the page is drawn.
@@ -287,14 +290,18 @@ def read_thread(viewer: Viewer, thread: Thread, *, page: int | None, now: dateti
     info = rules.page_info(None if last_page else page, POSTS_PER_PAGE, total)
     if last_page:
         info = rules.page_info(info.pages, POSTS_PER_PAGE, total)
-    posts = list(db.session.scalars(
-        select(Post).where(*where).options(selectinload(Post.author))
-        .order_by(Post.created_at, Post.id).offset(info.offset).limit(info.per_page)))
-    views = _post_views(viewer, board, posts, moderator=moderator, read_at=read_at)
+    # The page's posts with their authors and whether the reader liked each: one query.
+    liked = select(PostLike.post_id).where(PostLike.user_id == viewer.user_id,
+                                           PostLike.post_id == Post.id).exists()
+    rows = db.session.execute(
+        select(Post, liked).where(*where).options(joinedload(Post.author))
+        .order_by(Post.created_at, Post.id).offset(info.offset).limit(info.per_page)).all()
+    posts = [p for p, _ in rows]
+    views = _post_views(viewer, board, posts, {p.id for p, on in rows if on},
+                        moderator=moderator, read_at=read_at)
     new_count = sum(1 for v in views if read_at is not None and v.post.created_at > read_at)
-    following = db.session.scalar(select(Follow.id).where(
-        Follow.user_id == viewer.user_id, Follow.thread_id == thread.id)) is not None
-    return ThreadPage(board, thread, views, info, moderator, following, read_at, new_count)
+    return ThreadPage(board, thread, views, info, moderator, bool(following), read_at,
+                      new_count)
 
 
 def _mark_read(user_id: int, thread_id: int, read_at: datetime | None, now: datetime) -> None:
@@ -305,17 +312,16 @@ def _mark_read(user_id: int, thread_id: int, read_at: datetime | None, now: date
         row.read_at = max(row.read_at, now)
 
 
-def _post_views(viewer: Viewer, board: Board, posts: list[Post], *, moderator: bool,
-                read_at: datetime | None) -> list[PostView]:
-    ids = [p.id for p in posts]
-    liked: set[int] = set()
-    if ids:
-        liked = set(db.session.scalars(select(PostLike.post_id).where(
-            PostLike.user_id == viewer.user_id, PostLike.post_id.in_(ids))))
-    names = _mention_names(board.key, {i for p in posts for i in rules.mentioned_ids(p.body)})
+def _post_views(viewer: Viewer, board: Board, posts: list[Post], liked: set[int], *,
+                moderator: bool, read_at: datetime | None) -> list[PostView]:
+    mentioned = {i for p in posts for i in rules.mentioned_ids(p.body)}
     endorsers = {p.endorsed_by_id for p in posts if p.endorsed_by_id}
-    endorser_names = dict(db.session.execute(select(User.id, User.name).where(
-        User.id.in_(endorsers))).all()) if endorsers else {}
+    # Mentioned members and endorsers: one query for their names (and the mentioned members'
+    # memberships in one more), whatever the number of posts.
+    users = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_(mentioned | endorsers)))} if mentioned | endorsers else {}
+    names = _visible_names(board.key, [users[i] for i in mentioned if i in users])
+    endorser_names = {i: users[i].name for i in endorsers if i in users}
     cards = _item_cards({link for p in posts for link in rules.item_links(p.body)})
     views: list[PostView] = []
     marked = False
@@ -343,7 +349,12 @@ def _mention_names(key: str, ids: set[int]) -> dict[int, str]:
     """Names of the mentioned members who can see the board (others stay plain text)."""
     if not ids:
         return {}
-    users = list(db.session.scalars(select(User).where(User.id.in_(ids))))
+    return _visible_names(key, list(db.session.scalars(select(User).where(User.id.in_(ids)))))
+
+
+def _visible_names(key: str, users: list[User]) -> dict[int, str]:
+    if not users:
+        return {}
     viewers = viewers_for(users)
     return {u.id: u.name for u in users if can_see(viewers[u.id], key)}
 

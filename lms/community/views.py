@@ -314,7 +314,7 @@ def search():
                                        page=request.args.get("page", 1, type=int))
     titles = services._board_titles({h.board_key for h in hits})  # noqa: SLF001
     return render_template("community/search.html", query=query, hits=hits,
-                           pagination=info, titles=titles,
+                           pagination=info, titles=titles, capped=search_service.capped(info),
                            searched=bool(search_service.terms(query)))
 
 

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, literal, or_, select, true, union_all
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import ColumnElement, false, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from lms.auth.models import User
 from lms.cohorts.models import CohortMember
@@ -99,41 +103,61 @@ def can_moderate(viewer: Viewer, key: str) -> bool:
     return board.ident in viewer.facilitating
 
 
-def _facilitated(user_ids: Iterable[int]) -> dict[int, set[int]]:
-    """Cohorts each user facilitates (one query)."""
-    found: dict[int, set[int]] = {}
-    for user_id, cohort_id in db.session.execute(
-            select(CohortMember.user_id, CohortMember.cohort_id).where(
-                CohortMember.user_id.in_(list(user_ids)), CohortMember.role == "facilitator")):
-        found.setdefault(user_id, set()).add(cohort_id)
-    return found
-
-
-def viewers_for(users: Iterable[User]) -> dict[int, Viewer]:
-    """The viewers of many users in four queries, whatever their number."""
-    users = list(users)
+def _load_viewers(users: list[User]) -> dict[int, Viewer]:
+    """The viewers of many users in ONE query (their enrolments, the courses they teach and
+    their cohort memberships, as one UNION ALL), whatever their number."""
     ids = [u.id for u in users]
-    if not ids:
-        return {}
     enrolled: dict[int, set[int]] = {i: set() for i in ids}
     teaching: dict[int, set[int]] = {i: set() for i in ids}
     cohorts: dict[int, set[int]] = {i: set() for i in ids}
-    for user_id, course_id in db.session.execute(
-            select(Enrolment.user_id, Enrolment.course_id).where(Enrolment.user_id.in_(ids))):
-        enrolled[user_id].add(course_id)
+    facilitating: dict[int, set[int]] = {i: set() for i in ids}
     by_email = {u.email.lower(): u.id for u in users}
-    for email, course_id in db.session.execute(
-            select(CourseInstructor.email, CourseInstructor.course_id)
-            .where(CourseInstructor.email.in_(list(by_email)))):
-        teaching[by_email[email.lower()]].add(course_id)
-    for user_id, cohort_id in db.session.execute(
-            select(CohortMember.user_id, CohortMember.cohort_id)
-            .where(CohortMember.user_id.in_(ids))):
-        cohorts[user_id].add(cohort_id)
-    facilitating = _facilitated(ids)
+    rows: CompoundSelect[Any] = union_all(
+        select(literal("enrolled").label("what"), Enrolment.user_id.label("user_id"),
+               null().label("email"), Enrolment.course_id.label("ref"))
+        .where(Enrolment.user_id.in_(ids)),
+        select(literal("teaching"), null(), CourseInstructor.email, CourseInstructor.course_id)
+        .where(CourseInstructor.email.in_(list(by_email))),
+        select(CohortMember.role, CohortMember.user_id, null(), CohortMember.cohort_id)
+        .where(CohortMember.user_id.in_(ids)))
+    for what, user_id, email, ref in db.session.execute(rows):
+        if what == "enrolled":
+            enrolled[user_id].add(ref)
+        elif what == "teaching":
+            teaching[by_email[email.lower()]].add(ref)
+        else:  # a cohort member (a facilitator is one too)
+            cohorts[user_id].add(ref)
+            if what == "facilitator":
+                facilitating[user_id].add(ref)
     return {u.id: Viewer(u.id, u.role, bool(u.active), frozenset(enrolled[u.id]),
                          frozenset(teaching[u.id]), frozenset(cohorts[u.id]),
-                         frozenset(facilitating.get(u.id, ()))) for u in users}
+                         frozenset(facilitating[u.id])) for u in users}
+
+
+_CACHE_KEY = "lms.community.viewer"
+
+
+def _signed_in_id() -> int | None:
+    if has_request_context() and current_user.is_authenticated:
+        return int(current_user.id)
+    return None
+
+
+def viewers_for(users: Iterable[User]) -> dict[int, Viewer]:
+    """The viewers of many users in one query, whatever their number."""
+    users = list(users)
+    if not users:
+        return {}
+    signed_in = _signed_in_id()
+    if signed_in is not None and len(users) == 1 and users[0].id == signed_in:
+        # A page asks for the signed-in member's viewer several times (the page, the bell):
+        # loaded once per request (a new request loads afresh, so leaving a cohort still
+        # removes access at once).
+        cached = request.environ.get(_CACHE_KEY)
+        if cached is None or cached.user_id != signed_in:
+            cached = request.environ[_CACHE_KEY] = _load_viewers(users)[signed_in]
+        return {signed_in: cached}
+    return _load_viewers(users)
 
 
 def viewer_for(user: User) -> Viewer:
@@ -142,56 +166,18 @@ def viewer_for(user: User) -> Viewer:
 
 def visible_pairs(pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
     """The (user id, board key) pairs whose user may still see the board (for the bell and the
-    digest: leaving a cohort removes its notifications at once).
-
-    Asked on every page (the bell), so it loads only what these pairs can use: the users, then
-    (one query, and only when a course or cohort board is among the keys) their memberships
-    of just those courses and cohorts. The answer is :func:`can_see` over those viewers."""
-    pairs = list(pairs)
+    digest: leaving a cohort removes its notifications at once)."""
     user_ids = {uid for uid, _key in pairs}
     if not user_ids:
         return set()
-    users = db.session.execute(select(User.id, User.email, User.role, User.active)
-                               .where(User.id.in_(user_ids))).all()
-    boards: dict[str, set[int]] = {}  # kind -> the course or cohort ids the keys name
-    for _uid, key in pairs:
-        board = parse_key(key)
-        if board is not None and board.kind != "network":
-            boards.setdefault(board.kind, set()).add(board.ident)
-    member: dict[int, dict[str, set[int]]] = {
-        u.id: {"enrolled": set(), "teaching": set(), "cohorts": set(), "facilitating": set()}
-        for u in users}
-    ids = [u.id for u in users]
-    by_email = {u.email.lower(): u.id for u in users}
-    parts = []
-    if boards.get("course"):
-        courses = sorted(boards["course"])
-        parts.append(select(literal("enrolled"), Enrolment.user_id, Enrolment.course_id)
-                     .where(Enrolment.user_id.in_(ids), Enrolment.course_id.in_(courses)))
-        parts.append(select(literal("teaching:") + CourseInstructor.email, literal(0),
-                            CourseInstructor.course_id)
-                     .where(CourseInstructor.email.in_(list(by_email)),
-                            CourseInstructor.course_id.in_(courses)))
-    if boards.get("cohort"):
-        parts.append(select(literal("cohort:") + CohortMember.role, CohortMember.user_id,
-                            CohortMember.cohort_id)
-                     .where(CohortMember.user_id.in_(ids),
-                            CohortMember.cohort_id.in_(sorted(boards["cohort"]))))
-    if parts:
-        for tag, user_id, ident in db.session.execute(union_all(*parts)):
-            if tag == "enrolled":
-                member[user_id]["enrolled"].add(ident)
-            elif tag.startswith("teaching:"):
-                owner = by_email.get(tag.removeprefix("teaching:").lower())
-                if owner is not None:
-                    member[owner]["teaching"].add(ident)
-            else:
-                member[user_id]["cohorts"].add(ident)
-                if tag == "cohort:facilitator":
-                    member[user_id]["facilitating"].add(ident)
-    viewers = {u.id: Viewer(u.id, u.role, bool(u.active),
-                            **{k: frozenset(v) for k, v in member[u.id].items()})
-               for u in users}
+    viewers: dict[int, Viewer] = {}
+    signed_in = _signed_in_id()
+    if signed_in in user_ids:  # the bell: the signed-in member, whose row is loaded already
+        viewers[signed_in] = viewer_for(current_user)
+        user_ids.discard(signed_in)
+    if user_ids:
+        users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+        viewers.update(_load_viewers(list(users)))
     return {(uid, key) for uid, key in pairs if uid in viewers and can_see(viewers[uid], key)}
 
 

@@ -68,3 +68,18 @@ def test_empty_and_punctuation_queries_find_nothing(world, now):
     for q in ("", "   ", '"', "*", "AND OR NOT", "a"):
         hits, info = search.search(world.viewer(world.ana), q)
         assert info.total == 0 or q == "AND OR NOT"
+
+
+def test_a_word_in_very_many_posts_ranks_only_the_newest_matches(world, now, monkeypatch):
+    """The cap that bounds a search's work at scale: only the newest MAX_CANDIDATES visible
+    matches are ranked and counted, and the page says there may be more."""
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
+    thread = post(world, world.ana, world.course_key, now, "Trees", "First tree note")
+    replies = [services.reply(world.ben, thread, body=f"tree note {i}", anonymous=False,
+                              quote_of_id=None, now=now) for i in range(4)]
+    hits, info = search.search(world.viewer(world.cara), "tree")
+    assert info.total == 3 and search.capped(info)
+    assert {h.post_id for h in hits} == {r.id for r in replies[-3:]}
+    hits, info = search.search(world.viewer(world.cara), "first tree")
+    assert info.total == 1 and not search.capped(info)
+

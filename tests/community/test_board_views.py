@@ -206,4 +206,17 @@ def test_query_counts_do_not_grow_with_the_data(world, as_user, app, now, count_
 
 
 #: Statements per page (including the signed-in user's session lookup).
-EXPECTED_COUNTS = {"list": 15, "thread": 22, "search": 11, "index": 16, "bell": 8}
+EXPECTED_COUNTS = {"list": 7, "thread": 9, "search": 6, "index": 7, "bell": 5}
+
+
+def test_the_search_page_says_when_it_shows_only_the_newest(world, now, as_user,
+                                                             monkeypatch):
+    from lms.community import search
+
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 2)
+    for i in range(3):
+        services.create_thread(world.ana, world.course_key, kind="discussion",
+                               title=f"Shade {i}", body="shade trees", anonymous=False,
+                               now=now)
+    page = as_user(world.cara).get("/community/search?q=shade").get_data(as_text=True)
+    assert "2+ results" in page and "newest matches" in page
