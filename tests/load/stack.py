@@ -235,6 +235,28 @@ class Stack:
         assert self.gunicorn is not None
         return children(self.gunicorn.pid)
 
+    def busy_web_workers(self) -> list[int]:
+        """Workers holding an accepted client connection: serving a request right now (a sync
+        worker closes the connection when its answer is sent)."""
+        port = f"{self.port:04X}"
+        sockets = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as lines:
+                for line in list(lines)[1:]:
+                    fields = line.split()
+                    if fields[1].endswith(":" + port) and fields[3] == "01":  # ESTABLISHED
+                        sockets.add(f"socket:[{fields[9]}]")
+        busy = []
+        for pid in self.web_workers():
+            try:
+                fds = os.listdir(f"/proc/{pid}/fd")
+                links = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds}
+            except OSError:
+                continue
+            if links & sockets:
+                busy.append(pid)
+        return busy
+
     def start_worker(self) -> Path:
         name = f"worker{len(self.worker_logs) + 1}"
         self.worker, log = self._spawn(

@@ -236,7 +236,8 @@ class Run:
             fault.recovered = time.monotonic()
 
     def fault_web(self, fault: Fault) -> None:
-        victim = self.stack.web_workers()[0]
+        busy = wait(self.stack.busy_web_workers, 30, "a gunicorn worker serving a request")
+        victim = busy[0]
         os.kill(victim, signal.SIGKILL)
         fault.detail["killed_pid"] = victim
         wait(lambda: len(self.stack.web_workers()) == 4
@@ -339,6 +340,9 @@ def _check(app, stack: Stack, run: Run, seconds: float) -> dict:
     outside = [r for r in bad if faulted(r) is None]
     problems += [f"{r.method} {r.path}: {r.status or r.error} outside every fault window"
                  for r in outside[:20]]
+    web = run.faults[0]
+    if not any(faulted(r) is web for r in bad):
+        problems.append("the killed web worker was not serving a request (none was cut off)")
     per_fault = {f.name: {"failed": Counter(str(r.status or r.error.split(':')[0])
                                             for r in bad if faulted(r) is f),
                           "window_s": round(f.recovered - f.at, 2),
