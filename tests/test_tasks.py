@@ -298,7 +298,7 @@ def _flaky_task(app, invalidated: bool):
 
     calls = []
 
-    @shared_task(name=f"tests.flaky_{invalidated}", bind=True)
+    @shared_task(name=f"tests.flaky_{invalidated}_{id(calls)}", bind=True)  # one per app
     def flaky(self):
         calls.append(1)
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"),
