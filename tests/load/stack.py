@@ -34,7 +34,14 @@ import redis
 from aiosmtpd.controller import Controller
 
 from tests.auth.test_mail_smtp import free_port
-from tests.auth.test_production import REPO, answers, flask_command, production_env, stop_process
+from tests.auth.test_production import (
+    REPO,
+    answers,
+    flask_command,
+    production_env,
+    stop_process,
+)
+from tests.auth.test_production import wait_for as wait
 from tests.test_storage import S3_ENV, start_moto
 from tests.test_tasks_worker import StallingInbox
 
@@ -279,17 +286,3 @@ class Stack:
              "--schedule", str(self.workdir / "celerybeat-schedule")], "beat.log")
         wait(lambda: "beat: Starting" in log.read_text(), 60, "celery beat", log)
 
-    def queue_drained(self) -> bool:
-        store = self.redis.client()
-        return not store.llen(self.env["CELERY_QUEUE"]) and not store.hlen("unacked")
-
-
-def wait(condition, seconds: float, what: str, log: Path | None = None):
-    """Poll `condition` (other processes: there is no clock to inject) until a deadline."""
-    deadline = time.monotonic() + seconds
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds:g} s waiting for {what}"
-                        + ("\n" + log.read_text()[-4000:] if log else ""))
-        time.sleep(0.1)
-    return value
