@@ -44,6 +44,7 @@ from tests.auth.test_production import (
 from tests.auth.test_production import wait_for as wait
 from tests.test_storage import S3_ENV, start_moto
 from tests.test_tasks_worker import StallingInbox
+from tests.test_tasks_worker import pool_processes as children
 
 REDIS_DB = 5
 DATABASE = "test_load_run"
@@ -162,14 +163,6 @@ class Redis:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(30)
-
-
-def children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(child) for child in text.split()]
 
 
 class Stack:
