@@ -36,6 +36,7 @@ class Site:
     thread: int                     # a thread on the network board
     credential_ids: list[str]       # the holders' credential IDs
     registrar: str
+    last_lesson: str                # JC-101's last lesson: holders finish the course with it
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Acks:
     reviews: set[int] = field(default_factory=set)
     activities: dict[str, str] = field(default_factory=dict)     # title token -> email
     approvals: set[int] = field(default_factory=set)             # activity ids
+    completions: set[str] = field(default_factory=set)           # holders who finished JC-101
     posts: dict[str, int] = field(default_factory=dict)          # token -> post id
     verified: int = 0
     verify_mismatch: list[str] = field(default_factory=list)
@@ -143,7 +145,13 @@ def reviewer(b: Browser, site: Site, acks: Acks, email: str, rng: random.Random)
 
 
 def holder(b: Browser, site: Site, acks: Acks, email: str, rng: random.Random) -> None:
-    if not b.sign_in(email, PASSWORD) or not b.get("/ce").ok:
+    """Finishes JC-101 (its CE hours go to the ledger), then reports two activities."""
+    if not b.sign_in(email, PASSWORD) or not b.get(site.last_lesson).ok:
+        return
+    finished = b.follow(b.post(site.last_lesson + "/complete", {}))
+    if finished is not None and finished.ok and "you have completed" in finished.text:
+        acks.add("completions", email)
+    if not b.get("/ce").ok:
         return
     for _ in range(2):
         if not b.get("/ce/report").ok:
