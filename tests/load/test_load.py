@@ -22,7 +22,8 @@ nothing is stored twice (lesson progress, quiz and exam attempts, submissions, a
 their S3 objects, peer reviews, CE activities, approvals in the ledger, posts); CE totals (the
 credits service's own) equal the sum of the holder's ledger entries; credential IDs are unique;
 no half-written records; no 5xx or unanswered request outside a fault window; every e-mail in
-the outbox is delivered, once; the killed worker's unfinished task was delivered again.
+the outbox is delivered (a repeat only as lms/mail.py allows, same Message-ID); the killed
+worker's unfinished task was delivered again.
 The figures are printed and written to LOAD_REPORT (JSON) when set: docs/reliability.md.
 """
 from __future__ import annotations
