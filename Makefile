@@ -11,7 +11,7 @@ PORT ?= 5000
 # Links in e-mails (confirmation, password reset) are built on this address.
 BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint setup db demo clean bench bench-ce bench-verify bench-http bench-community lock
+.PHONY: run test test-load lint setup db demo clean bench bench-ce bench-verify bench-http bench-community lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ run: demo
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Load and faults on the real stack (tests/load, docs/reliability.md): a few minutes; needs
+# PostgreSQL's initdb/pg_ctl and redis-server installed (it starts its own of each).
+test-load: setup
+	LMS_LOAD_TESTS=1 $(BIN)/python -m pytest tests/load -n 0 -s -p no:randomly $(LOAD_ARGS)
 
 lint: setup
 	$(BIN)/ruff check lms tests bench

@@ -28,9 +28,14 @@ from typing import Any
 
 from celery import Celery, Task
 from flask import Flask, current_app, has_app_context
+from sqlalchemy.exc import DBAPIError
 
 #: Modules that define tasks; imported before the schedule is built. Features add theirs.
 TASK_MODULES: list[str] = ["lms.tasks", "lms.mail"]  # the infrastructure's own
+
+#: A task that lost its database connection runs again after this long, at most so many times.
+DISCONNECT_RETRY_SECONDS = 2
+DISCONNECT_RETRIES = 5
 
 #: The beat schedule: entry name -> (task name, schedule in seconds or a celery schedule).
 SCHEDULE: dict[str, tuple[str, Any]] = {}
@@ -56,7 +61,16 @@ class FlaskTask(Task):
     def __call__(self, *args, **kwargs):
         app = current_app._get_current_object() if has_app_context() else self.app.flask_app
         with app.app_context():
-            return self.run(*args, **kwargs)
+            try:
+                return self.run(*args, **kwargs)
+            except DBAPIError as err:
+                # The database dropped the connection (a restart, a failover): SQLAlchemy has
+                # renewed the pool, so run again shortly rather than wait for a sweep. Safe:
+                # every task is idempotent (see above).
+                if not err.connection_invalidated or self.request.is_eager:
+                    raise
+                raise self.retry(exc=err, countdown=DISCONNECT_RETRY_SECONDS,
+                                 max_retries=DISCONNECT_RETRIES) from err
 
 
 def restore_interval(visibility_timeout: int) -> int:

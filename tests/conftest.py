@@ -23,6 +23,10 @@ from lms.extensions import db, limiter
 # Parser tests run without an app: register the item kinds as create_app does.
 register_item_kinds()
 
+#: The load and fault test (tests/load) starts a whole stack and runs for minutes: only
+#: `make test-load` (which sets LMS_LOAD_TESTS=1) collects it, never `make test`.
+collect_ignore = [] if os.environ.get("LMS_LOAD_TESTS") == "1" else ["load"]
+
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 #: "gw0", "gw1", ... under pytest-xdist; each worker gets a database of its own.

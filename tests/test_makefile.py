@@ -33,3 +33,16 @@ def test_run_prints_the_address_right_after_the_demo_accounts():
     assert "Open http://127.0.0.1:5000 in a browser" in out[demo + 1]
     assert re.search(r"flask --app wsgi run --host", out[demo + 2])
     assert len(out) == demo + 3  # nothing after the server
+
+
+def test_the_load_test_is_left_out_of_make_test():
+    """tests/load runs only under `make test-load`, which sets LMS_LOAD_TESTS=1."""
+    from tests import conftest
+
+    if os.environ.get("LMS_LOAD_TESTS") != "1":
+        assert conftest.collect_ignore == ["load"]
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    target = makefile.split("\ntest-load:", 1)[1].split("\n\n", 1)[0]
+    assert "LMS_LOAD_TESTS=1" in target and "tests/load" in target
+    test_target = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "LMS_LOAD_TESTS" not in test_target

@@ -289,3 +289,49 @@ def test_the_admin_outbox_says_which_messages_wait_for_a_retry(app, client, make
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert "waiting to be sent (retried automatically)" in page
+
+
+def _flaky_task(app, invalidated: bool):
+    """A task whose body fails as a database restart makes it fail (or another DB error)."""
+    from celery import shared_task
+    from sqlalchemy.exc import OperationalError
+
+    calls = []
+
+    @shared_task(name=f"tests.flaky_{invalidated}_{id(calls)}", bind=True)  # one per app
+    def flaky(self):
+        calls.append(1)
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"),
+                               connection_invalidated=invalidated)
+
+    return tasks.celery_for(app).tasks[flaky.name], calls
+
+
+@pytest.mark.parametrize("invalidated", [True, False])
+def test_a_task_that_lost_its_database_connection_runs_again(app, invalidated):
+    """On a worker (not eager), a dropped connection means a retry shortly (the pool is
+    renewed); any other database error is the task's own failure."""
+    from sqlalchemy.exc import OperationalError
+
+    task, calls = _flaky_task(app, invalidated)
+    retries = []
+
+    def retry(**kwargs):  # Celery's own would publish to the broker
+        retries.append(kwargs)
+        return Retry(when=kwargs["countdown"])
+
+    task.retry = retry
+    task.push_request(is_eager=False, retries=0, called_directly=False, id="t-1")
+    try:
+        with pytest.raises(Retry if invalidated else OperationalError):
+            task()
+    finally:
+        task.pop_request()
+        del task.retry
+    assert calls == [1]
+    if invalidated:
+        (asked,) = retries
+        assert asked["countdown"] == tasks.DISCONNECT_RETRY_SECONDS
+        assert asked["max_retries"] == tasks.DISCONNECT_RETRIES
+    else:
+        assert not retries

@@ -208,6 +208,22 @@ def _credential_reason(w: World, text: str) -> None:
     w.values["xss_credential"] = str(credential.id)
 
 
+def _holder_name(w: World, text: str) -> None:
+    """The payload as the holder's legal name, then a certificate made now: the name is
+    copied into certificates.holder_name (listed on the holder's certificate history)."""
+    from lms.auth import services as auth
+    from lms.credentials import services as credentials
+    auth.update_profile(_learner(w), {"legal_name": text[:100].strip() or "x"})
+    credentials.reissue(w.extra["credential"], w.extra["now"])
+
+
+def _moderator_note(w: World, text: str) -> None:
+    """A moderator's warning (its message is the logged note; a suspension's reason is logged
+    the same way)."""
+    from lms.community import services as boards
+    boards.warn(w.users["registrar"], w.extra["post"], text[:2000], w.extra["now"])
+
+
 def _region(w: World, text: str) -> None:
     cohort = w.extra["cohort"]
     cohorts.update_cohort(cohort, cohort.name, cohort.description,
@@ -283,6 +299,9 @@ TEXT_FIELDS: dict[str, Field] = {
         ("registrar", lambda w: f"/registrar/credentials/{w.values['xss_credential']}")]),
     "cohorts.region": Field(_region, [("registrar", lambda w: "/admin/cohorts"),
                                       ("learner", lambda w: "/dashboard")]),
+    "certificates.holder_name": Field(_holder_name, [("learner", lambda w: "/credential")]),
+    "community_mod_actions.note": Field(_moderator_note, [
+        ("registrar", lambda w: "/community/moderation/log")]),
     "users.focus_areas": Field(_focus, [("learner", lambda w: "/account/profile"),
                                         ("anon", lambda w: "/directory")]),
 }
@@ -343,18 +362,17 @@ NOT_RENDERED: dict[str, str] = {
     "credentials.credential_id": "generated", "credentials.state": "enum",
     "certificate_bundles.message": "generated status text of a ZIP build",
     "certificate_bundles.status": "enum", "certificate_bundles.storage_key": "generated key",
-    "certificates.holder_name": "copied from users.legal_name/name (a Field) into the signed "
-                                "PDF only; TODO: a Field for the registrar's certificate list",
     "certificates.reason": "reissue reason, in the credential's events (credential_events."
                            "reason, a Field)",
     "certificates.sha256": "a hash", "certificates.storage_key": "generated key",
     "cohort_invites.token": "random token", "cohort_members.role": "one of MEMBER_ROLES",
     "community_follows.board_key": "validated board key",
     "community_mod_actions.action": "enum", "community_mod_actions.board_key": "board key",
-    "community_mod_actions.note": "moderator text; TODO: add a Field (moderation log)",
     "community_posts.status": "enum", "community_threads.board_key": "validated board key",
     "community_threads.kind": "discussion | question",
-    "community_suspensions.reason": "moderator text, sent by e-mail; TODO: add a Field",
+    "community_suspensions.reason": "moderator text: no page reads this column; it goes to the "
+                                    "author in a plain-text e-mail and is copied into "
+                                    "community_mod_actions.note (a Field, the moderation log)",
     "credential_events.from_state": "enum", "credential_events.to_state": "enum",
     "notification_prefs.digest": "enum", "notifications.board_key": "board key",
     "notifications.dedupe_key": "internal key", "notifications.kind": "one of KINDS",
