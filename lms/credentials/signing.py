@@ -268,7 +268,7 @@ def reset(app: Flask) -> None:
 
 def sign(unsigned_pdf: bytes, setup_: SigningSetup, credential_id: str) -> bytes:
     """The PDF with a PAdES signature (B-B; B-T with a TSA; B-LTA with a TSA and LTV)."""
-    return _outside_event_loop(_sign, unsigned_pdf, setup_, credential_id)  # type: ignore[no-any-return]
+    return outside_event_loop(_sign, unsigned_pdf, setup_, credential_id)  # type: ignore[no-any-return]
 
 
 def _sign(unsigned_pdf: bytes, setup_: SigningSetup, credential_id: str) -> bytes:
@@ -333,7 +333,7 @@ def _credential_id_of(reader: Any, revision: int | None) -> str | None:
         return None
 
 
-def _outside_event_loop(function: Any, *args: Any) -> Any:
+def outside_event_loop(function: Any, *args: Any) -> Any:
     """pyHanko's synchronous API calls asyncio.run(), which fails in a thread that already
     runs an event loop (an async server, Playwright's sync API): run it in a worker thread."""
     import asyncio
@@ -356,7 +356,7 @@ def check_pdf(data: bytes, trust_roots: list[Any] | None = None) -> PdfCheck:
         except (SigningUnavailable, RuntimeError):  # no key, or no app context
             trust_roots = []
     try:
-        return _outside_event_loop(_check_pdf, data, trust_roots)
+        return outside_event_loop(_check_pdf, data, trust_roots)
     except Exception:  # noqa: BLE001 - any bytes at all must get an answer
         log.info("certificate check failed on unreadable input", exc_info=True)
         return PdfCheck(True, False, False, False, False, None,
