@@ -274,12 +274,43 @@ GENERATORS: list[tuple[str, Callable[[Ctx], str]]] = [
     ("credentials", gen_credentials),
     ("community_posts", gen_posts),
 ]
+FULL_USERS = SCALE["users"]
+
+
+def scale_to(users: int) -> None:
+    """Every row count in proportion to `users` (the courses stay: the catalogue is the same)."""
+    factor = users / FULL_USERS
+    for key in ("users", "holders", "ledger_rows", "submissions", "credentials", "posts"):
+        SCALE[key] = max(10, int(SCALE[key] * factor))
+    ENOUGH.update(enough())
+
+
+def create_database(url: str) -> None:
+    """Make the benchmark's PostgreSQL database when it is missing (a fresh machine)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    if not target.drivername.startswith("postgresql"):
+        return
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s",
+                                (target.database,)).first() is None:
+            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+    engine.dispose()
+
+
 #: A generator runs when its table holds fewer rows than this (so a database made before a
 #: generator existed gains its rows on the next run).
-ENOUGH = {"users": SCALE["users"],
-          "enrolments": SCALE["users"] * SCALE["enrolments_per_user"] * 9 // 10,
-          "ce_ledger_entries": SCALE["ledger_rows"], "submissions": SCALE["submissions"],
-          "credentials": SCALE["credentials"], "community_posts": SCALE["posts"]}
+def enough() -> dict[str, int]:
+    return {"users": SCALE["users"],
+            "enrolments": SCALE["users"] * SCALE["enrolments_per_user"] * 9 // 10,
+            "ce_ledger_entries": SCALE["ledger_rows"], "submissions": SCALE["submissions"],
+            "credentials": SCALE["credentials"], "community_posts": SCALE["posts"]}
+
+
+ENOUGH = enough()
 #: Tables whose id sequences follow the generated rows.
 SEQUENCES = ("users", "enrolments", "ce_ledger_entries", "submissions", "item_progress",
              "submission_versions", "credentials", "credential_events", "community_threads",
@@ -401,10 +432,11 @@ def _targets(app, now: datetime) -> dict:
         return db.session.execute(db.text(sql)).scalar()
 
     # a generated thread and credential from the middle of the range (not the first rows)
-    thread = one("SELECT id FROM community_threads WHERE title LIKE 'Bench thread %' "
-                 "ORDER BY id OFFSET 5000 LIMIT 1")
+    thread = one("SELECT id FROM community_threads WHERE title LIKE 'Bench thread %' "  # noqa: S608
+                 f"ORDER BY id OFFSET {SCALE['posts'] // 20} LIMIT 1")
     credential = one(f"SELECT credential_id FROM credentials WHERE credential_id LIKE "  # noqa: S608
-                     f"'JCAP-{BENCH_CREDENTIAL_YEAR}-%' ORDER BY id OFFSET 25000 LIMIT 1")
+                     f"'JCAP-{BENCH_CREDENTIAL_YEAR}-%' ORDER BY id "
+                     f"OFFSET {SCALE['credentials'] // 2} LIMIT 1")
     return {"lesson": f"/courses/JC-101/items/{lesson.slug}",
             "attempt": attempt.id if attempt is not None else None,
             "thread": thread or 1, "credential": credential or "JCAP-2020-000001-X",
@@ -597,9 +629,19 @@ def main() -> int:
     parser.add_argument("--regenerate", action="store_true", help="drop and generate again")
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
     parser.add_argument("--only", default="", help="comma-separated page names")
-    parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument("--out", default=None,
+                        help="bench/results.json (bench/results-<users>.json when --users)")
+    parser.add_argument("--users", type=int, default=FULL_USERS,
+                        help="scale every table with the users (1000: the small comparison); "
+                             "a scale of its own gets a database of its own (<name>_<users>)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB
+    if args.users != FULL_USERS:
+        scale_to(args.users)
+        url = f"{url}_{args.users}"
+    args.out = args.out or str(HERE / ("results.json" if args.users == FULL_USERS
+                                       else f"results-{args.users}.json"))
+    create_database(url)
     use_wrk = shutil.which("wrk") is not None and not args.python_load
     if not use_wrk and not args.python_load:
         print("wrk is not installed (Debian/Ubuntu: sudo apt-get install -y wrk); using the "
