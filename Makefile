@@ -75,8 +75,6 @@ bench-http: setup
 # list, thread page, search and bell through the test client, then the digest for every member.
 BENCH_COMMUNITY_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_community
 bench-community: setup
-	psql "$(subst +psycopg,,$(BENCH_COMMUNITY_URL))" -c "select 1" >/dev/null 2>&1 || \
-		psql "$(subst +psycopg,,$(dir $(BENCH_COMMUNITY_URL)))postgres" -c "create database $(notdir $(BENCH_COMMUNITY_URL))"
 	BENCH_DATABASE_URL=$(BENCH_COMMUNITY_URL) $(BIN)/python -m bench.community $(BENCH_ARGS); \
 		status=$$?; BENCH_DATABASE_URL=$(BENCH_COMMUNITY_URL) $(BIN)/python -m bench.digest \
 		$(filter-out --regenerate,$(BENCH_ARGS)) && exit $$status

@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bench.common import bench_app
-from bench.http_pages import copy_rows
+from bench.http_pages import copy_rows, create_database
 
 TARGET_MS = 50
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -180,6 +180,8 @@ def generate(db, members: int, threads: int, posts: int, now: datetime = NOW) ->
 def prepare(prefix: str, members: int, threads: int, posts: int, regenerate: bool):
     """(app, instance folder) with the data in place (generated now or reused)."""
     url = os.environ.get("BENCH_DATABASE_URL", "")
+    if url:
+        create_database(url)
     if regenerate and url.startswith("postgresql"):
         drop_everything(url)
     app, tmp = bench_app(prefix, FROZEN_NOW=NOW)
