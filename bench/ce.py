@@ -98,7 +98,7 @@ def main() -> int:
                          CELERY_BROKER_URL="memory://")
 
     from lms.credits import services as ce
-    from lms.extensions import db
+    from lms.extensions import db, engines
 
     app.logger.setLevel("WARNING")  # the reminders would be logged one by one
     now = datetime.now(UTC)
@@ -128,7 +128,8 @@ def main() -> int:
         counter["n"] += 1
 
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
+        for engine in engines():
+            event.listen(engine, "before_cursor_execute", count)
     samples = []
     for _ in range(args.runs):
         begin = time.perf_counter()

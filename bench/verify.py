@@ -84,7 +84,7 @@ def main() -> int:
         return {"ok": True}
 
     from bench.ce import generate
-    from lms.extensions import db
+    from lms.extensions import db, engines
 
     now = datetime.now(UTC)
     with app.app_context():
@@ -124,7 +124,8 @@ def main() -> int:
         counter["n"] += 1
 
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
+        for engine in engines():
+            event.listen(engine, "before_cursor_execute", count)
     timings, queries = [], set()
     for _ in range(args.batches):
         batch = rng.sample(ids, 500)

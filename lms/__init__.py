@@ -18,8 +18,10 @@ FEATURE_TASK_MODULES: tuple[str, ...] = (
 
 def create_app(config: Any = None) -> Flask:
     """Build the app. `config` is a Config-like object or a dict of overrides."""
-    app = Flask(__name__, instance_path=os.environ.get("LMS_INSTANCE_PATH")
-                or str(Path.cwd() / "instance"))
+    from lms.web import LmsFlask
+
+    app = LmsFlask(__name__, instance_path=os.environ.get("LMS_INSTANCE_PATH")
+                   or str(Path.cwd() / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if config is None or isinstance(config, dict):
         app.config.from_object(Config(app.instance_path))

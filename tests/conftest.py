@@ -18,7 +18,7 @@ from sqlalchemy import text
 from lms import create_app, register_item_kinds
 from lms.cache import cache
 from lms.config import TestConfig, normalise_database_url
-from lms.extensions import db, limiter
+from lms.extensions import db, engines, limiter
 
 # Parser tests run without an app: register the item kinds as create_app does.
 register_item_kinds()
@@ -246,11 +246,13 @@ def count_queries(app):
             counter.count += 1
             counter.statements.append(statement)
 
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", before)
+        watched = engines()  # the main engine and the one GET requests read through
+        for engine in watched:
+            event.listen(engine, "before_cursor_execute", before)
         try:
             yield counter
         finally:
-            event.remove(engine, "before_cursor_execute", before)
+            for engine in watched:
+                event.remove(engine, "before_cursor_execute", before)
 
     return counting

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, select
 
 from lms.auth.models import User
-from lms.extensions import db
+from lms.extensions import db, engines
 
 PASSWORD = "correct-horse-battery"
 
@@ -21,9 +21,11 @@ def statements(app, backend):
     def note(conn, cursor, statement, *args):
         seen.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
 
-    event.listen(db.engine, "before_cursor_execute", note)
+    for engine in engines():
+        event.listen(engine, "before_cursor_execute", note)
     yield seen
-    event.remove(db.engine, "before_cursor_execute", note)
+    for engine in engines():
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_a_get_reads_in_autocommit_and_a_post_in_a_transaction(app, client, make_user,

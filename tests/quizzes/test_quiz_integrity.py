@@ -21,7 +21,7 @@ from sqlalchemy import text as sql
 
 from lms.courses import services as courses
 from lms.courses.models import ItemProgress
-from lms.extensions import db
+from lms.extensions import db, engines
 from lms.quizzes import grading, services
 from lms.quizzes.models import Attempt, Quiz
 from tests.builders import (
@@ -333,11 +333,13 @@ def _statement_seen(match: str, threads: list[int]) -> Iterator[threading.Event]
                 match.upper()):
             seen.set()
 
-    event.listen(db.engine, "before_cursor_execute", before)
+    for engine in engines():
+        event.listen(engine, "before_cursor_execute", before)
     try:
         yield seen
     finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+        for engine in engines():
+            event.remove(engine, "before_cursor_execute", before)
 
 
 def test_concurrent_submits_grade_once(app, backend, tmp_path, now, make_user, monkeypatch):
