@@ -5,6 +5,7 @@ Run as a script (`.venv/bin/python tests/courses/test_curriculum_bar.py`) to pri
 from __future__ import annotations
 
 import difflib
+import random
 import re
 from collections import Counter
 from functools import cache
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lms.courses.parser import ParsedCourse, parse_tree
+from lms.quizzes.draw import draw_questions
 
 REPO = Path(__file__).resolve().parents[2]
 LEVELS = ("level-recall", "level-application", "level-analysis")
@@ -161,6 +163,85 @@ def test_exam_stems_are_distinct_within_the_bank():
 @pytest.mark.parametrize("trivia", ["anniversary", "what year", "in what year", "released in"])
 def test_no_trivia_items(trivia):
     assert not any(trivia in q["stem"].lower() for q in exam().questions)
+
+
+# ------------------------------------------------------------------------------ candidate text
+
+#: The exam content outline's domain names and the blueprint tags they stand for.
+DOMAINS = {"Framework foundations": "domain-foundations",
+           "Racial equity in practice": "domain-equity",
+           "Climate resilience in practice": "domain-resilience",
+           "Engagement and governance": "domain-engagement",
+           "Measurement and accountability": "domain-measurement",
+           "Professional conduct": "domain-conduct"}
+OUTLINE_ROW = re.compile(r"^\| \d\. (?P<name>[^|]+?) \| (?P<weight>\d+)% \| (?P<asked>\d+) \| "
+                         r"(?P<bank>\d+) \|", re.M)
+
+
+def lesson_text(slug: str) -> str:
+    course = next(c for c in courses() if c.code == "JC-AP")
+    return " ".join(course.item(slug).source.split())
+
+
+def test_the_content_outline_states_the_blueprint_and_the_bank_the_engine_uses():
+    """The candidate handbook's table is the blueprint the draw uses and the bank it draws from."""
+    settings = exam().settings
+    blueprint, draw = settings["blueprint"], settings["draw"]
+    per_domain = Counter(domain(q)[0] for q in exam().questions)
+    course = next(c for c in courses() if c.code == "JC-AP")
+    rows = {m["name"]: m for m in OUTLINE_ROW.finditer(course.item("exam-content-outline").source)}
+    assert set(rows) == set(DOMAINS)
+    for name, tag in DOMAINS.items():
+        row = rows[name]
+        assert int(row["asked"]) == blueprint[tag], name
+        assert int(row["bank"]) == per_domain[tag], name
+        assert int(row["weight"]) == round(100 * blueprint[tag] / draw), name
+    outline = lesson_text("exam-content-outline")
+    total = len(exam().questions)
+    assert f"| **Total** | **100%** | **{draw}** | **{total}** |" in outline
+    assert f"**{settings['time_limit']} minutes** for {draw} questions" in outline
+    assert f"you pass at **{settings['passing_score']}%**" in outline
+    assert f"**at most {['one', 'two', 'three', 'four'][settings['attempts'] - 1]} attempts**" \
+        in outline
+    assert f"**{settings['cooldown_hours']} hours** between attempts" in outline
+    assert settings["grading"] == "highest" and "Your highest attempt counts" in outline
+    assert f"{draw} questions per attempt from a bank of {total}" in outline
+
+
+def test_the_exam_page_and_the_how_it_works_lesson_state_the_settings():
+    settings = exam().settings
+    blueprint = settings["blueprint"]
+    intro = " ".join(exam().intro.split())
+    asked = [f"{blueprint[tag]} on {name.lower()}" for name, tag in DOMAINS.items()]
+    assert ", ".join(asked[:-1]) + " and " + asked[-1] in intro
+    assert f"You have {settings['time_limit']} minutes and need {settings['passing_score']}%" \
+        in intro
+    works = lesson_text("how-the-exam-works")
+    for row in (f"| Questions | {settings['draw']} per attempt, drawn from a bank of more than "
+                "150 |",
+                f"| Time limit | {settings['time_limit']} minutes from the moment you start |",
+                f"| Pass mark | {settings['passing_score']}% of the available points |",
+                f"| Attempts | At most {settings['attempts']}, one at a time |",
+                f"| Cooldown | {settings['cooldown_hours']} hours between attempts |",
+                "| Grading | Your highest attempt counts |"):
+        assert row in works, row
+    assert settings["review"] == "never" and "Correct answers are never shown" in \
+        lesson_text("exam-content-outline")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_standard_attempts_at_the_real_exam_never_repeat_a_question(seed):
+    """What the candidate text promises ("your three attempts never repeat a question"), drawn by
+    the engine itself from the real bank with what each earlier attempt asked as `seen`."""
+    bank, settings = exam().questions, exam().settings
+    tag_of = {q["key"]: domain(q)[0] for q in bank}
+    rng, seen = random.Random(seed), frozenset()
+    for _ in range(settings["attempts"]):
+        keys = draw_questions(bank, settings, rng, seen)
+        assert len(keys) == settings["draw"]
+        assert Counter(tag_of[k] for k in keys) == Counter(settings["blueprint"])
+        assert not seen & set(keys)
+        seen |= set(keys)
 
 
 if __name__ == "__main__":  # pragma: no cover - a report for authors
