@@ -1,4 +1,5 @@
-"""The curriculum bar for the real courses/ tree (issue 15): size, exam measurement, CE honesty.
+"""The curriculum bar for the real courses/ tree (issue 15): size, exam measurement, CE honesty,
+the candidate text against the engine, the new courses, rubrics and consistent fictional facts.
 
 Run as a script (`.venv/bin/python tests/courses/test_curriculum_bar.py`) to print the figures.
 """
@@ -242,6 +243,104 @@ def test_the_standard_attempts_at_the_real_exam_never_repeat_a_question(seed):
         assert Counter(tag_of[k] for k in keys) == Counter(settings["blueprint"])
         assert not seen & set(keys)
         seen |= set(keys)
+
+
+# ------------------------------------------------------------------------------ new courses
+
+
+def course(code: str) -> ParsedCourse:
+    return next(c for c in courses() if c.code == code)
+
+
+def kinds_of(code: str) -> Counter:
+    return Counter(i.kind for i in course(code).items if not i.instructors_only)
+
+
+def countable_rubric(rubric: list[dict]) -> None:
+    """Every criterion has levels from 0 (missing) up, each described."""
+    for criterion in rubric:
+        points = sorted(level["points"] for level in criterion["levels"])
+        assert points[0] == 0, criterion["criterion"]
+        assert all(level["description"].strip() for level in criterion["levels"])
+
+
+def test_jc_110_ethics_has_four_lessons_a_module_quiz_and_a_rubric_marked_memo():
+    kinds = kinds_of("JC-110")
+    assert kinds["lesson"] >= 4 and kinds["quiz"] >= 1 and kinds["assignment"] == 1
+    (memo,) = [i for i in course("JC-110").items if i.kind == "assignment"]
+    countable_rubric(memo.content.rubric)
+    text = " ".join(i.source for i in course("JC-110").items).lower()
+    for topic in ("conflict of interest", "consent", "revocation", "misleading", "dilemma"):
+        assert topic in text, topic
+
+
+def test_jc_210_has_five_lessons_a_csv_dataset_quizzes_and_a_rubric_marked_case_study():
+    kinds = kinds_of("JC-210")
+    assert kinds["lesson"] >= 5 and kinds["quiz"] >= 2 and kinds["assignment"] == 1
+    (case,) = [i for i in course("JC-210").items if i.kind == "assignment"]
+    countable_rubric(case.content.rubric)
+    exercise = course("JC-210").item("data-exercise-marsh-end")
+    assert "(assets/marsh-end-blocks.csv)" in exercise.source and "## Worked analysis" in \
+        exercise.source
+    rows = (course("JC-210").path / "assets" / "marsh-end-blocks.csv").read_text().splitlines()
+    assert len(rows) >= 5 and len({len(r.split(",")) for r in rows}) == 1
+    text = " ".join(i.source for i in course("JC-210").items).lower().replace("-", " ")
+    for topic in ("community land trust", "community benefits agreement", "right to return",
+                  "tenant protection", "cdfi", "value capture", "backbone", "flood", "heat"):
+        assert topic in text, topic
+
+
+def test_jc_101_has_a_guided_reading_of_the_protocols_structure():
+    reading = course("JC-101").item("actions-and-collective-impact/"
+                                    "guided-reading-protocol-structure")
+    assert reading is not None and reading.kind == "lesson"
+    for part in ("Pillars", "Commitments", "22 objectives", "17 Actions", "registration",
+                 "certification"):
+        assert part in reading.source, part
+
+
+def test_the_riverside_rubric_is_countable_and_states_the_policy_the_engine_applies():
+    case = course("JC-201").item("case-study-riverside")
+    content, text = case.content, " ".join(case.source.split())
+    criteria = [c["criterion"] for c in content.rubric]
+    assert len(criteria) == 10 and content.max_points == 30
+    assert any("Risks" in c for c in criteria) and any("Plain language" in c for c in criteria)
+    countable_rubric(content.rubric)
+    needed = content.passing_score * content.max_points / 100
+    assert f"You pass with {content.passing_score:g}%, that is **{needed:g} points or more**" \
+        in text
+    assert f"within {content.due_days} days" in text
+    words = {1: "One", 2: "Two", 3: "Three"}
+    assert f"{words[content.peer_reviews]} peers in your cohort review your memo" in text
+    assert text.lower().count("peer review (formative)") == 1
+
+
+@pytest.mark.parametrize(("slug", "passes"), [("calibration-pass", True),
+                                             ("calibration-borderline", False)])
+def test_the_calibration_memos_marks_add_up_to_their_stated_result(slug, passes):
+    memo = course("JC-201").item(slug)
+    case = course("JC-201").item("case-study-riverside").content
+    assert memo.instructors_only
+    marks = [int(m) for m in re.findall(r"^\| (?:[1-9]|10) \| [^|]+ \| (\d) \|", memo.source,
+                                        re.M)]
+    assert len(marks) == len(case.rubric)
+    total = int(re.search(r"\*\*Total\*\* \| \*\*(\d+) / 30\*\*", memo.source)[1])
+    assert sum(marks) == total
+    needed = case.passing_score * case.max_points / 100
+    assert (total >= needed) is passes
+    if not passes:
+        assert total >= needed - 2  # borderline: within two points of the pass mark
+
+
+def test_the_same_fictional_facts_carry_the_same_numbers_everywhere():
+    text = " ".join(" ".join(i.source.split()) for c in courses() for i in c.items)
+    sessions = re.findall(r"(\w+) (?:evening )?listening sessions (?:held in \d+ )?reached (\d+)",
+                          text)
+    assert sessions and set(sessions) == {("twelve", "164")}
+    counts = set(re.findall(r"(\w+) (?:evening )?listening sessions", text)) & \
+        {"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen"}
+    assert counts == {"twelve"}
+    assert "| Share power |" in text and "| Empower |" not in text
 
 
 if __name__ == "__main__":  # pragma: no cover - a report for authors
