@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lms.courses.parser import ParsedCourse, parse_tree
 from lms.quizzes.draw import draw_questions
@@ -243,6 +244,32 @@ def test_the_standard_attempts_at_the_real_exam_never_repeat_a_question(seed):
         assert Counter(tag_of[k] for k in keys) == Counter(settings["blueprint"])
         assert not seen & set(keys)
         seen |= set(keys)
+
+
+def test_the_ce_settings_table_states_what_program_yml_sets():
+    """JC-AP's table of 'this programme's settings' is what the CE engine applies."""
+    m = yaml.safe_load((REPO / "courses" / "program.yml").read_text())["maintenance"]
+    table = lesson_text("review-practice-and-ethics")
+    caps = m["activity_caps"]
+    assert m["cycle"]["anchor"] == "earned"
+    for row in (f"| Cycle | {m['cycle']['length_months']} months, counted from the date the "
+                "credential was earned |",
+                f"| Hours per cycle | {m['hours_per_cycle']} |",
+                f"| Category minimum | at least {m['category_minimums']['racial-equity']} hours "
+                "in **Racial Equity** every cycle |",
+                f"| Caps | volunteering at most {caps['volunteering']['hours']} hours a "
+                f"{caps['volunteering']['per']}; authorship at most {caps['authorship']['hours']} "
+                f"hours a {caps['authorship']['per']} |",
+                f"| Grace period | {m['grace_months']} months inactive, during which you may "
+                "still renew |",
+                f"| Reinstatement | for {m['reinstatement_months']} months after the grace period",
+                f"| Reminders | {', '.join(map(str, m['reminder_days'][:-1]))} and "
+                f"{m['reminder_days'][-1]} days before the cycle ends |",
+                f"| Audit | about {100 * m['audit_rate']:g}% of renewals"):
+        assert row in table, row
+    assert m["self_report_cap"] is None and "| Self-reported hours | no overall cap |" in table
+    assert m["carry_over"]["max_hours"] == 0 and "| Carry-over | none:" in table
+    assert m["required_categories_each_cycle"] == ["racial-equity"]
 
 
 # ------------------------------------------------------------------------------ new courses
