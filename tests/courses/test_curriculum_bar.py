@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from lms.courses.parser import ParsedCourse, parse_tree
+from lms.quizzes import tags
 from lms.quizzes.draw import draw_questions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -208,6 +209,9 @@ def test_the_content_outline_states_the_blueprint_and_the_bank_the_engine_uses()
     assert f"**{settings['cooldown_hours']} hours** between attempts" in outline
     assert settings["grading"] == "highest" and "Your highest attempt counts" in outline
     assert f"{draw} questions per attempt from a bank of {total}" in outline
+    # the result page's breakdown names each domain by its tag's label
+    shown = [tags.label(tag) for tag in DOMAINS.values()]
+    assert "their short names: " + ", ".join(shown[:-1]) + " and " + shown[-1] + "." in outline
 
 
 def test_the_exam_page_and_the_how_it_works_lesson_state_the_settings():
