@@ -69,7 +69,9 @@ def figures() -> dict:
                for c in courses()}
     return {
         "courses": len(courses()),
-        "lessons": sum(1 for c in courses() for i in c.items if i.kind == "lesson"),
+        # learners' lessons: the instructors-only calibration memos do not count
+        "lessons": sum(1 for c in courses() for i in c.items
+                       if i.kind == "lesson" and not i.instructors_only),
         "exam items": len(bank),
         "per domain": dict(sorted(per_domain.items())),
         "per level": dict(sorted(per_level.items())),
