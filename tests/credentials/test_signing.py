@@ -3,6 +3,7 @@ signing is reported; check_pdf never raises."""
 from __future__ import annotations
 
 import io
+import logging
 from datetime import date
 
 import pytest
@@ -125,6 +126,59 @@ def test_an_unreadable_key_refuses(app, tmp_path):
         signing.load_setup({"CERT_SIGNING_KEY": str(tmp_path / "key.pem"),
                             "CERT_SIGNING_CERT": str(tmp_path / "cert.pem"),
                             "CERT_TRUST_ROOTS": str(tmp_path / "root.pem")}, str(tmp_path))
+
+
+def _pkcs12(folder, password: bytes) -> str:
+    """The development signer as a PKCS#12 file protected by `password`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    signing.make_dev_ca(folder)
+    key = serialization.load_pem_private_key((folder / signing.DEV_KEY).read_bytes(), None)
+    cert = x509.load_pem_x509_certificate((folder / signing.DEV_CERT).read_bytes())
+    path = folder / "org.p12"
+    path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"org", key, cert, None, serialization.BestAvailableEncryption(password)))
+    return str(path)
+
+
+@pytest.mark.parametrize("broken", ["garbage PEM pair", "PKCS#12 with a wrong passphrase"])
+def test_an_unreadable_key_is_one_clear_log_line(app, caplog, tmp_path, broken):
+    """Not pyHanko's traceback and then ours: one line, with the reason, however often used."""
+    for name in ("key.pem", "cert.pem"):
+        (tmp_path / name).write_text("not PEM at all")
+    if broken == "garbage PEM pair":
+        settings = {"CERT_SIGNING_KEY": str(tmp_path / "key.pem"),
+                    "CERT_SIGNING_CERT": str(tmp_path / "cert.pem")}
+    else:
+        settings = {"CERT_SIGNING_PKCS12": _pkcs12(tmp_path / "org", b"right"),
+                    "CERT_SIGNING_PASSWORD": "wrong"}
+    signing.reset(app)
+    saved = {key: app.config.get(key) for key in (*settings, "CERT_TRUST_ROOTS")}
+    app.config.update(settings, CERT_TRUST_ROOTS=str(tmp_path / "cert.pem"))
+    try:
+        with caplog.at_level("DEBUG"):
+            for _ in range(3):
+                with pytest.raises(signing.SigningUnavailable, match="could not be read"):
+                    signing.setup(app)
+        logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(logged) == 1, [r.getMessage() for r in logged]
+        [line] = logged
+        assert "signing is unavailable" in line.getMessage() and not line.exc_info
+        assert "\n" not in line.getMessage()
+    finally:
+        app.config.update(saved)
+        signing.reset(app)
+
+
+def test_an_organisation_pkcs12_file_signs(app, tmp_path):
+    p12 = _pkcs12(tmp_path / "org", b"right")
+    setup = signing.load_setup({"CERT_SIGNING_PKCS12": p12, "CERT_SIGNING_PASSWORD": "right",
+                                "CERT_TRUST_ROOTS": str(tmp_path / "org" / signing.DEV_ROOT)},
+                               str(tmp_path))
+    pdf = signing.sign(draw(CONTENT), setup, CONTENT.credential_id)
+    assert check_pdf(pdf, trust_roots=setup.trust_roots).signature_valid
 
 
 def test_an_organisation_pem_pair_signs(app, tmp_path):
