@@ -195,10 +195,58 @@ def test_an_organisation_pem_pair_signs(app, tmp_path):
     assert not check_pdf(pdf).trusted  # not the app's own root
 
 
-def test_certificate_pdf_for_a_credential(holder):
-    user, credential = holder(legal_name="Amara Lindqvist Okafor")
+def _page_stream(pdf: bytes) -> bytes:
+    """The certificate page's content stream, decompressed."""
+    page = PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Kids"][0].get_object()
+    return page["/Contents"].get_object().data
+
+
+def _page_text(pdf: bytes) -> list[str]:
+    """The strings drawn on the certificate's page."""
+    import re
+
+    return [s.decode("latin-1").replace("\\(", "(").replace("\\)", ")")
+            for s in re.findall(rb"\((.*?)\) Tj", _page_stream(pdf))]
+
+
+def test_the_certificate_shows_what_the_issue_asks(monkeypatch):
+    """Legal name, credential name, ID, issued and valid-until dates, the seal, a QR code of
+    the verification URL, and how to verify."""
+    import segno
+
+    made = []
+    real = segno.make
+
+    def recording_make(content, *args, **kwargs):
+        made.append(real(content, *args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(segno, "make", recording_make)
+    pdf = draw(CONTENT)
+    text = _page_text(pdf)
+    for expected in ("Amara Okafor", "Just Communities Accredited Practitioner (AP)",
+                     "JCAP-2026-000123-X", "1 March 2026", "29 February 2028", "Issued",
+                     "Valid until", "Scan to verify"):
+        assert expected in text, expected
+    assert any("Verify this credential at https://ap.example.org/verify/JCAP-2026-000123-X"
+               in line for line in text)
+    assert any("digitally signed" in line for line in text)
+    seal = "".join(t for t in text if len(t) == 1)  # the seal: lettering around "AP"
+    assert "AP" in text and seal.startswith("JUST COMMUNITIES") and "ACCREDITED" in seal
+    [code] = made
+    assert code.designator and not code.is_micro
+    assert segno.make(CONTENT.verify_url, error="m", micro=False, mask=2) == code
+    dark = sum(sum(row) for row in code.matrix)
+    assert _page_stream(pdf).count(b" re") >= dark  # every dark module is drawn
+
+
+def test_certificate_pdf_for_a_credential_uses_the_legal_name(holder):
+    user, credential = holder(name="Amy", legal_name="Amara Lindqvist Okafor")
     pdf = certificate_pdf(credential, at(TODAY))
     result = check_pdf(pdf)
     assert result.signature_valid
     assert result.credential_id == credential.credential_id
-    assert b"Amara Lindqvist Okafor" in pdf or result.signature_valid  # text is compressed
+    text = _page_text(pdf)
+    assert "Amara Lindqvist Okafor" in text and "Amy" not in text
+    assert credential.credential_id in text
+    assert any(f"/verify/{credential.credential_id}" in line for line in text)
