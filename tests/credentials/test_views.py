@@ -185,3 +185,28 @@ def test_legal_name_change_makes_a_new_certificate(holder):
     assert certs[0].reason == "legal name changed" and certs[1].superseded_at is not None
     update_profile(user, {"city": "Oakland"})  # not the name: no new certificate
     assert len(services.certificates(credential)) == 2
+
+
+def test_renewal_and_reinstatement_make_a_new_certificate(holder, make_user):
+    """A renewed cycle (and an approved reinstatement) makes a certificate with the new
+    valid-until date; the previous one is listed as superseded."""
+    from lms.credits import services as ce
+    from tests.credits.test_ce_services import _meet
+
+    user, credential = holder(earned_on=date(2025, 3, 15))
+    first = services.current_certificate(credential)
+    _meet(user, date(2025, 3, 15))
+    ce.renew(user, True, TODAY, at(TODAY))
+    certs = services.certificates(credential)
+    assert [c.reason for c in certs] == ["renewal", "issued"]
+    assert certs[1].id == first.id and certs[1].superseded_at is not None
+    assert certs[0].valid_until > first.valid_until
+    assert check_pdf(services.certificate_bytes(certs[0])).signature_valid
+
+    lapsed, lapsed_credential = holder(earned_on=date(2023, 6, 10))  # expired, grace over
+    _meet(lapsed, date(2023, 6, 10))
+    renewal = ce.renew(lapsed, True, TODAY, at(TODAY))
+    assert len(services.certificates(lapsed_credential)) == 1  # waiting for a registrar
+    ce.decide_reinstatement(renewal, make_user("registrar"), True, "", TODAY, at(TODAY))
+    assert [c.reason for c in services.certificates(lapsed_credential)] == ["renewal",
+                                                                           "issued"]
