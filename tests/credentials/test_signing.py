@@ -250,3 +250,76 @@ def test_certificate_pdf_for_a_credential_uses_the_legal_name(holder):
     assert "Amara Lindqvist Okafor" in text and "Amy" not in text
     assert credential.credential_id in text
     assert any(f"/verify/{credential.credential_id}" in line for line in text)
+
+
+def test_the_signature_is_pades(signed):
+    """PAdES (ETSI.CAdES.detached), not the older adbe.pkcs7 subfilter."""
+    pdf, _ = signed
+    [sig] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    assert sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
+    assert sig.sig_object["/Type"] == "/Sig"
+    assert sig.sig_object.get("/Contents") and sig.sig_object.get("/ByteRange")
+
+
+def _tsa():
+    """A time-stamping authority for tests: its root and a TSA certificate (asn1crypto)."""
+    from datetime import UTC, datetime, timedelta
+
+    from asn1crypto import keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA Root")])
+    root = (x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
+            .public_key(root_key.public_key()).serial_number(1)
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(root_key, hashes.SHA256()))
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")]))
+            .issuer_name(root_name).public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
+                           critical=True)
+            .sign(root_key, hashes.SHA256()))
+    der = serialization.Encoding.DER
+    return (asn1_x509.Certificate.load(root.public_bytes(der)),
+            asn1_x509.Certificate.load(cert.public_bytes(der)),
+            keys.PrivateKeyInfo.load(key.private_bytes(der, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption())))
+
+
+def test_with_a_tsa_configured_the_signature_carries_a_timestamp(app, monkeypatch):
+    """CERT_TSA_URL: the signature gets an RFC 3161 timestamp (PAdES-B-T) from that TSA."""
+    import dataclasses
+
+    from pyhanko.sign import timestamps
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    tsa_root, tsa_cert, tsa_key = _tsa()
+    asked = []
+
+    def http_time_stamper(url, *args, **kwargs):
+        asked.append(url)
+        return DummyTimeStamper(tsa_cert, tsa_key)
+
+    monkeypatch.setattr(timestamps, "HTTPTimeStamper", http_time_stamper)
+    setup = dataclasses.replace(signing.setup(app), tsa_url="http://tsa.example.org/")
+    pdf = signing.sign(draw(CONTENT), setup, CONTENT.credential_id)
+    assert asked == ["http://tsa.example.org/"]
+    [sig] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    status = signing.outside_event_loop(
+        lambda: validate_pdf_signature(
+            sig, ValidationContext(trust_roots=setup.trust_roots, allow_fetching=False),
+            ts_validation_context=ValidationContext(trust_roots=[tsa_root],
+                                                    allow_fetching=False)))
+    assert status.intact and status.valid and status.trusted
+    assert status.timestamp_validity is not None
+    assert status.timestamp_validity.intact and status.timestamp_validity.trusted
+    assert check_pdf(pdf).signature_valid
