@@ -60,9 +60,10 @@ def certificate_command(credential_id: str, out: str) -> None:
 
 def _lifecycle(action: str):
     @click.argument("credential_id")
-    @click.option("--reason", required=True, help="Why (kept in the history; suspension and "
-                                                  "revocation reasons are public).")
+    @click.option("--reason", default="", help="Why (required: kept in the history; suspension "
+                                               "and revocation reasons are public).")
     def command(credential_id: str, reason: str) -> None:
+        # A missing --reason is refused like an empty one (exit 1, not Click's usage error 2).
         try:
             credential = services.get_credential(credential_id)
             credential = services.change_state(credential, action, reason, None, clock.now())

@@ -395,15 +395,30 @@ def _on_legal_name_changed(user: User, now: datetime | None = None, **_: object)
         _want_certificate(credential, MADE_NAME)
 
 
+def _on_ce_state_changed(user: User, from_state: str = "", to_state: str = "",
+                         reason: str = "", by: User | None = None,
+                         now: datetime | None = None, **_: object) -> None:
+    """The CE engine moved the holder (grace, expiry, renewal, reinstatement): the
+    credential's history keeps it, with who (None: the daily sweep), when and why."""
+    credential = _live_credential(user.id)
+    if credential is None or now is None:
+        return
+    db.session.add(CredentialEvent(credential_id=credential.id, at=now,
+                                   by_id=by.id if by else None,
+                                   from_state=f"CE {from_state}"[:20],
+                                   to_state=f"CE {to_state}"[:20], reason=reason))
+
+
 def connect_signals() -> None:
     """Listen to the features below (they never import credentials)."""
     from lms.auth.signals import legal_name_changed
     from lms.courses.signals import item_done
-    from lms.credits.signals import cycle_renewed
+    from lms.credits.signals import ce_state_changed, cycle_renewed
 
     item_done.connect(_on_item_done, weak=False)  # also sent for the item that completes a course
     cycle_renewed.connect(_on_renewed, weak=False)
     legal_name_changed.connect(_on_legal_name_changed, weak=False)
+    ce_state_changed.connect(_on_ce_state_changed, weak=False)
 
 
 # --------------------------------------------------------------------------- lifecycle

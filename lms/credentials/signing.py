@@ -185,6 +185,41 @@ def _load_roots(path: str) -> list[Any]:
     return roots
 
 
+class _PyHankoLoadErrors(logging.Filter):
+    """While this thread loads key files, keep pyHanko's own error records (a traceback each)
+    out of the log and remember why: the one line that says signing is unavailable says it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.causes: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self.thread:
+            return True
+        cause = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            detail = str(record.exc_info[1]).strip().splitlines()
+            cause += f" ({detail[0]})" if detail else ""
+        self.causes.append(cause)
+        return False
+
+
+def _quietly(load: Any, *args: Any, **kwargs: Any) -> Any:
+    """pyHanko's SimpleSigner.load/load_pkcs12: None and the reason when it cannot read them."""
+    pyhanko_log = logging.getLogger("pyhanko.sign.signers.pdf_cms")
+    errors = _PyHankoLoadErrors()
+    pyhanko_log.addFilter(errors)
+    try:
+        signer = load(*args, **kwargs)
+    finally:
+        pyhanko_log.removeFilter(errors)
+    if signer is None:  # pyHanko returns None on a bad file or passphrase
+        raise ValueError("the key or certificate could not be read (wrong file or passphrase?)"
+                         + (": " + "; ".join(errors.causes) if errors.causes else ""))
+    return signer
+
+
 def load_setup(config: dict[str, Any], instance_path: str) -> SigningSetup:
     """Load (or, with no key configured, generate) the signing key. Raises SigningUnavailable
     with a message that says what is wrong."""
@@ -207,8 +242,9 @@ def load_setup(config: dict[str, Any], instance_path: str) -> SigningSetup:
                 source = f"CERT_SIGNING_PKCS12={pkcs12}"
                 if not Path(pkcs12).is_file():
                     raise ValueError(f"{pkcs12} does not exist")
-                signer = signers.SimpleSigner.load_pkcs12(
-                    pkcs12, ca_chain_files=[chain] if chain else None, passphrase=passphrase)
+                signer = _quietly(signers.SimpleSigner.load_pkcs12, pkcs12,
+                                  ca_chain_files=[chain] if chain else None,
+                                  passphrase=passphrase)
             else:
                 source = f"CERT_SIGNING_KEY={key_file}"
                 if not key_file or not cert_file:
@@ -216,12 +252,9 @@ def load_setup(config: dict[str, Any], instance_path: str) -> SigningSetup:
                 for path in (key_file, cert_file):
                     if not Path(path).is_file():
                         raise ValueError(f"{path} does not exist")
-                signer = signers.SimpleSigner.load(
-                    key_file, cert_file, ca_chain_files=[chain] if chain else None,
-                    key_passphrase=passphrase)
-            if signer is None:  # pyHanko logs and returns None on a bad file or passphrase
-                raise ValueError("the key or certificate could not be read (wrong file or "
-                                 "passphrase?)")
+                signer = _quietly(signers.SimpleSigner.load, key_file, cert_file,
+                                  ca_chain_files=[chain] if chain else None,
+                                  key_passphrase=passphrase)
             roots = _load_roots(roots_file)
         else:
             folder = Path(config.get("CERT_DEV_DIR") or Path(instance_path) / DEV_FOLDER)
@@ -229,10 +262,8 @@ def load_setup(config: dict[str, Any], instance_path: str) -> SigningSetup:
             with _lock:
                 if not (folder / DEV_KEY).is_file():
                     _make_dev_ca_once(folder)
-            signer = signers.SimpleSigner.load(str(folder / DEV_KEY), str(folder / DEV_CERT),
-                                               ca_chain_files=[str(folder / DEV_ROOT)])
-            if signer is None:
-                raise ValueError("the development key could not be read")
+            signer = _quietly(signers.SimpleSigner.load, str(folder / DEV_KEY),
+                              str(folder / DEV_CERT), ca_chain_files=[str(folder / DEV_ROOT)])
             roots = _load_roots(str(folder / DEV_ROOT))
     except SigningUnavailable:
         raise

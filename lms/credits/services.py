@@ -51,7 +51,7 @@ from lms.credits.models import (
     CeRenewal,
     LedgerEntry,
 )
-from lms.credits.signals import cycle_renewed
+from lms.credits.signals import ce_state_changed, cycle_renewed
 from lms.dbtypes import get_or_not_found
 from lms.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
@@ -616,7 +616,8 @@ def renew(user: User, attested: bool, today: date, now: datetime) -> CeRenewal:
     db.session.flush()
     if not check.reinstatement:
         _maybe_audit(renewal, record.programme, now)
-        _resync(record.holder, record.programme, today)
+        _resync(record.holder, record.programme, today, user, "Renewed: the CE requirements "
+                f"of the cycle ending {rules.format_date(check.cycle.last_day)} were met", now)
         cycle_renewed.send(user, renewal=renewal, now=now)
     db.session.commit()
     return renewal
@@ -634,11 +635,17 @@ def _maybe_audit(renewal: CeRenewal, programme: Programme, now: datetime) -> Non
                 "self-reported activities on your CE page.", now)
 
 
-def _resync(holder: CeHolder, programme: Programme, today: date) -> None:
-    """Bring the swept state up to date after a renewal (the programme view reads it)."""
+def _resync(holder: CeHolder, programme: Programme, today: date, by: User | None,
+            reason: str, now: datetime) -> None:
+    """Bring the swept state up to date after a renewal (the programme view reads it); a
+    change of state is announced with who and why (the credential's history keeps it)."""
     renewals = db.session.scalars(select(CeRenewal).where(CeRenewal.user_id == holder.user_id))
     state, cycle = rules.holder_state(programme, rules_holder(holder, renewals), today)
+    before = holder.state
     holder.state, holder.state_cycle = state.value, cycle.index
+    if state.value != before:
+        ce_state_changed.send(db.session.get_one(User, holder.user_id), from_state=before,
+                              to_state=state.value, reason=reason, by=by, now=now)
 
 
 def decide_reinstatement(renewal: CeRenewal, registrar: User, approve: bool, note: str,
@@ -655,7 +662,9 @@ def decide_reinstatement(renewal: CeRenewal, registrar: User, approve: bool, not
     programme = current_programme()
     if approve:
         _maybe_audit(renewal, programme, now)
-    _resync(holder, programme, today)
+    _resync(holder, programme, today, registrar,
+            ("Reinstatement approved" if approve else "Reinstatement refused")
+            + (f": {note}" if note else ""), now)
     if approve:
         cycle_renewed.send(renewal.user, renewal=renewal, now=now)
     _notify(renewal.user, "Your reinstatement was " + ("approved" if approve else "refused"),
@@ -712,7 +721,7 @@ def decide_audit(audit: CeAudit, registrar: User, passed: bool, note: str, today
                 _append(_reversal(entry, registrar, f"failed audit: {note}", now))
         renewal.status = RENEWAL_REVOKED
         db.session.flush()
-        _resync(holder, programme, today)
+        _resync(holder, programme, today, registrar, f"CE audit failed: {note}", now)
         _notify(audit.user, "Your CE audit did not pass",
                 f"The self-reported hours of your renewed cycle were reversed: {note}", now)
     db.session.commit()
@@ -733,6 +742,16 @@ class SweepReport:
         return (f"{self.holders} holders swept: {self.changed} changed state, "
                 f"{self.reminders_sent} reminders sent, {self.reminders_skipped} skipped")
 
+
+#: Why the daily sweep moved a holder (the credential's history says it).
+_SWEEP_REASON = {
+    rules.State.ACTIVE: "CE sweep: the cycle's requirements are met",
+    rules.State.GRACE: "CE sweep: the cycle ended before its requirements were met (grace "
+                       "period)",
+    rules.State.REINSTATABLE: "CE sweep: the grace period ended without a renewal (a "
+                              "registrar may reinstate)",
+    rules.State.EXPIRED: "CE sweep: expired; the credential must be earned again",
+}
 
 _STATE_MAIL = {
     rules.State.GRACE: ("Your CE cycle ended: you are in the grace period",
@@ -801,6 +820,9 @@ def sweep(today: date, now: datetime, batch: int = SWEEP_BATCH) -> SweepReport:
                     report.changed += 1
                     _state_mail(programme, users[h.user_id], plain[h.user_id], state, today,
                                 entries[h.user_id], now)
+                    ce_state_changed.send(users[h.user_id], from_state=h.state,
+                                          to_state=state.value, by=None, now=now,
+                                          reason=_SWEEP_REASON.get(state, "CE sweep"))
                 h.state, h.state_cycle = state.value, cycle
             for due in result.reminders:
                 db.session.add(CeReminder(user_id=h.user_id, cycle=due.cycle, days=due.days,

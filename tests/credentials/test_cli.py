@@ -46,8 +46,9 @@ def test_certificate_writes_a_signed_pdf(runner, holder, tmp_path):
 def test_lifecycle_commands(runner, holder):
     _, credential = holder()
     cid = credential.credential_id
-    r = runner.invoke(args=["credentials", "revoke", cid, "--reason", "  "])
-    assert r.exit_code == 1 and "Give a reason" in r.output
+    for reason in (["--reason", "  "], ["--reason", ""], []):  # blank, empty, missing
+        r = runner.invoke(args=["credentials", "revoke", cid, *reason])
+        assert r.exit_code == 1 and "Give a reason" in r.output, (reason, r.output)
     assert count(CredentialEvent) == 1
     r = runner.invoke(args=["credentials", "suspend", cid, "--reason", "Under review"])
     assert r.exit_code == 0 and r.output.strip() == f"{cid}: suspended"

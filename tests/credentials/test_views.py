@@ -185,3 +185,59 @@ def test_legal_name_change_makes_a_new_certificate(holder):
     assert certs[0].reason == "legal name changed" and certs[1].superseded_at is not None
     update_profile(user, {"city": "Oakland"})  # not the name: no new certificate
     assert len(services.certificates(credential)) == 2
+
+
+def test_renewal_and_reinstatement_make_a_new_certificate(holder, make_user):
+    """A renewed cycle (and an approved reinstatement) makes a certificate with the new
+    valid-until date; the previous one is listed as superseded."""
+    from lms.credits import services as ce
+    from tests.credits.test_ce_services import _meet
+
+    user, credential = holder(earned_on=date(2025, 3, 15))
+    first = services.current_certificate(credential)
+    _meet(user, date(2025, 3, 15))
+    ce.renew(user, True, TODAY, at(TODAY))
+    certs = services.certificates(credential)
+    assert [c.reason for c in certs] == ["renewal", "issued"]
+    assert certs[1].id == first.id and certs[1].superseded_at is not None
+    assert certs[0].valid_until > first.valid_until
+    assert check_pdf(services.certificate_bytes(certs[0])).signature_valid
+
+    lapsed, lapsed_credential = holder(earned_on=date(2023, 6, 10))  # expired, grace over
+    _meet(lapsed, date(2023, 6, 10))
+    renewal = ce.renew(lapsed, True, TODAY, at(TODAY))
+    assert len(services.certificates(lapsed_credential)) == 1  # waiting for a registrar
+    ce.decide_reinstatement(renewal, make_user("registrar"), True, "", TODAY, at(TODAY))
+    assert [c.reason for c in services.certificates(lapsed_credential)] == ["renewal",
+                                                                           "issued"]
+
+
+def test_ce_moves_are_kept_in_the_credential_history(client, sign_in, holder, make_user):
+    """Grace, expiry (the daily sweep), renewal (the holder) and reinstatement (a registrar):
+    each is in the history with who, when, why and from → to, shown to registrars."""
+    from lms.credits import services as ce
+    from tests.credits.test_ce_services import _meet
+
+    registrar = make_user("registrar", name="Rita Registrar")
+    _, lapsing = holder(earned_on=date(2024, 6, 1))  # cycle ended 31 May 2026: grace
+    renewing_user, renewing = holder(earned_on=date(2024, 6, 2), name="Rene Renewer")
+    for day in (TODAY, date(2026, 12, 15), date(2027, 12, 15)):
+        ce.sweep(day, at(day))
+        ce.sweep(day, at(day))  # a second run the same day records nothing more
+        if day == TODAY:
+            _meet(renewing_user, date(2024, 6, 2))
+            ce.renew(renewing_user, True, TODAY, at(TODAY))
+    moves = [(e.from_state, e.to_state, e.by_id) for e in services.events(lapsing)]
+    assert moves == [(None, "active", None), ("CE active", "CE grace", None),
+                     ("CE grace", "CE reinstatable", None),
+                     ("CE reinstatable", "CE expired", None)]
+    renewed = [(e.from_state, e.to_state, e.by_id) for e in services.events(renewing)]
+    assert renewed == [(None, "active", None), ("CE active", "CE grace", None),
+                       ("CE grace", "CE active", renewing_user.id)]
+    sign_in(client, registrar)
+    html = client.get(f"/registrar/credentials/{lapsing.id}").get_data(as_text=True)
+    for text in ("CE active → CE grace", "CE grace → CE reinstatable", "The platform",
+                 "grace period", "must be earned again"):
+        assert text in html, text
+    html = client.get(f"/registrar/credentials/{renewing.id}").get_data(as_text=True)
+    assert "CE grace → CE active" in html and "Rene Renewer" in html and "Renewed" in html

@@ -1,7 +1,7 @@
-"""Credential journey in a real browser: a learner who has completed JC-101 and JC-201 with its
-case study (seeded through the services) passes the AP exam in the browser → the credential
-appears on the dashboard and the credential page → the signed certificate PDF downloads and
-validates against the programme's trust root."""
+"""Credential journeys in a real browser: a learner completes JC-101, JC-201 with its case study
+(graded by the instructor) and the AP exam, every step in the browser → the credential appears
+on the dashboard and the credential page → the signed certificate PDF downloads and validates
+against the programme's trust root. A shorter journey seeds the earlier steps."""
 from __future__ import annotations
 
 import re
@@ -45,7 +45,8 @@ def programme(app, live_server, tmp_path, now):
                     {"01-intro.md": jh.lesson_md("Introduction", "The framework.")})
     jh.write_course(root, "JC-201", "Practice",
                     {"01-intro.md": jh.lesson_md("Introduction", "Practice."),
-                     "02-case.md": assignment_md()}, instructors=("teach@example.org",))
+                     "02-case.md": assignment_md(peer_reviews=0, attachments=[])},
+                    instructors=("teach@example.org",))
     jh.write_course(root, "JC-AP", "AP exam",
                     {"01-ap-exam.md": jh.quiz_md("AP exam", EXAM, passing_score=50)})
     saved = {a.name: a.config.get("COURSES_DIR") for a in (app, live_server.app)}
@@ -54,6 +55,21 @@ def programme(app, live_server, tmp_path, now):
     yield root
     app.config["COURSES_DIR"] = saved[app.name]
     live_server.app.config["COURSES_DIR"] = saved[live_server.app.name]
+
+
+def _download_and_check(page: Page, credential, tmp_path) -> None:
+    page.goto("/dashboard")
+    expect(page.locator("#credential-card")).to_contain_text(credential.credential_id)
+    page.get_by_role("link", name="Your credential and signed certificate").click()
+    expect(page.locator("#credential-id")).to_have_text(credential.credential_id)
+    expect(page.locator("#credential-status")).to_contain_text("Active")
+    with page.expect_download() as info:
+        page.get_by_role("button", name=re.compile("Download your signed certificate")).click()
+    saved = tmp_path / "certificate.pdf"
+    info.value.save_as(saved)
+    result = check_pdf(saved.read_bytes())
+    assert result.signature_valid, result.message
+    assert result.credential_id == credential.credential_id
 
 
 def test_passing_the_last_requirement_grants_a_credential_with_a_valid_certificate(
@@ -80,21 +96,62 @@ def test_passing_the_last_requirement_grants_a_credential_with_a_valid_certifica
     jh.submit_for_good(page)
     expect(page.locator("#score")).to_have_text("100%")
 
-    # The credential appears: on the dashboard and on the credential page.
+    # The credential appears (dashboard, credential page); the PDF downloads and validates.
     db.session.expire_all()
     credential = db.session.scalar(select(Credential).where(Credential.user_id == learner.id))
     assert credential is not None and credential.automatic
-    page.goto("/dashboard")
-    expect(page.locator("#credential-card")).to_contain_text(credential.credential_id)
-    page.get_by_role("link", name="Your credential and signed certificate").click()
-    expect(page.locator("#credential-id")).to_have_text(credential.credential_id)
-    expect(page.locator("#credential-status")).to_contain_text("Active")
+    _download_and_check(page, credential, tmp_path)
 
-    # The PDF downloads and validates.
-    with page.expect_download() as info:
-        page.get_by_role("button", name=re.compile("Download your signed certificate")).click()
-    saved = tmp_path / "certificate.pdf"
-    info.value.save_as(saved)
-    result = check_pdf(saved.read_bytes())
-    assert result.signature_valid, result.message
-    assert result.credential_id == credential.credential_id
+
+def _enrol_and_complete_lesson(page: Page, code: str) -> None:
+    page.goto(f"/courses/{code}")
+    page.get_by_role("button", name="Enrol in this course").click()
+    page.goto(jh.item_url(code, "intro"))
+    page.get_by_role("button", name=re.compile("^Mark as complete")).click()
+
+
+def test_the_whole_programme_in_the_browser_grants_a_credential_with_a_valid_certificate(
+        page: Page, programme, make_user, browser_sign_in, tmp_path):
+    """JC-101, JC-201 with the case study (submitted, then passed by the instructor) and the
+    AP exam, all in the browser."""
+    make_user("instructor", email="teach@example.org", name="Tess Teacher")
+    learner = make_user("learner", name="Nia Learner", legal_name="Nia Amani Learner")
+    browser_sign_in(page, learner.email, jh.PASSWORD)
+    _enrol_and_complete_lesson(page, "JC-101")
+    expect(jh.flash(page)).to_contain_text("you have completed")
+    _enrol_and_complete_lesson(page, "JC-201")
+    page.goto(jh.item_url("JC-201", "case"))
+    page.get_by_label("Your response (Markdown)").fill(
+        "# Memo\n\nResidents lead the partnership council; the caucus approves the budget.")
+    expect(page.locator("#save-status")).to_contain_text("Draft saved")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(jh.flash(page)).to_contain_text("Submitted.")
+    page.get_by_role("button", name="Sign out").click()
+
+    browser_sign_in(page, "teach@example.org", jh.PASSWORD)
+    page.goto("/assignments/grading?mine=1")
+    page.get_by_role("link", name="Nia Learner").click()
+    page.get_by_label("Centres community voice: Exemplary").check()
+    page.get_by_label("Uses evidence: Proficient").check()
+    page.get_by_label("Overall comment").fill("Residents lead: well argued.")
+    page.get_by_label("Pass").check()
+    page.get_by_role("button", name="Save grade").click()
+    expect(jh.flash(page)).to_contain_text("Grade saved")
+    page.get_by_role("button", name="Sign out").click()
+
+    browser_sign_in(page, learner.email, jh.PASSWORD)
+    db.session.expire_all()
+    assert db.session.scalar(select(Credential)) is None  # the exam is still to pass
+    page.goto("/courses/JC-AP")
+    page.get_by_role("button", name="Enrol in this course").click()
+    page.goto(jh.item_url("JC-AP", "ap-exam"))
+    page.get_by_role("button", name="Start the quiz").click()
+    jh.asked(page, "Which Pillar asks who decides?").get_by_label("Racial Equity").check()
+    jh.submit_for_good(page)
+    expect(page.locator("#score")).to_have_text("100%")
+
+    db.session.expire_all()
+    credential = db.session.scalar(select(Credential).where(Credential.user_id == learner.id))
+    assert credential is not None and credential.automatic
+    _download_and_check(page, credential, tmp_path)
