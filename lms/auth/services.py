@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import clock, mail
@@ -317,6 +317,15 @@ def open_session(user: User, now: datetime, *, remember: bool = False) -> User:
     return user
 
 
+#: The session row's user, built once: it runs on every signed-in request, and a statement
+#: built afresh costs SQLAlchemy more than the query's round trip (its cache key is worked
+#: out again each time).
+_SESSION_AND_USER = (
+    select(User, UserSession.expires_at).join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.key_hash == bindparam("key_hash"),
+           UserSession.user_id == bindparam("user_id")))
+
+
 def user_for_session(identity: str, now: datetime) -> User | None:
     """The active user whose live session `identity` ("<user id>:<session key>") names."""
     user_id, _, key = identity.partition(":")
@@ -324,10 +333,8 @@ def user_for_session(identity: str, now: datetime) -> User | None:
             and int(user_id) <= DB_INT_MAX):
         return None
     # One query for the session and its user: this runs on every signed-in request.
-    found = db.session.execute(
-        select(User, UserSession.expires_at).join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.key_hash == session_key_hash(key),
-               UserSession.user_id == int(user_id))).first()
+    found = db.session.execute(_SESSION_AND_USER, {"key_hash": session_key_hash(key),
+                                                   "user_id": int(user_id)}).first()
     if found is None or found[1] <= now:
         return None
     user = found[0]

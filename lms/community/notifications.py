@@ -28,6 +28,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    bindparam,
     func,
     select,
     update,
@@ -164,13 +165,17 @@ def notify(recipient_ids: Iterable[int], kind: str, text: str, url: str, board_k
 # ---------------------------------------------------------------- reading
 
 
+#: Built once: the bell runs on every signed-in page.
+_UNREAD_BY_BOARD = (
+    select(Notification.board_key, func.count())
+    .where(Notification.recipient_id == bindparam("user_id"), Notification.read_at.is_(None))
+    .group_by(Notification.board_key))
+
+
 def unread_count(user_id: int) -> int:
     """The bell: unread notifications on boards the member can still see (one query, then
     the visibility check over the member's distinct boards)."""
-    rows = db.session.execute(
-        select(Notification.board_key, func.count())
-        .where(Notification.recipient_id == user_id, Notification.read_at.is_(None))
-        .group_by(Notification.board_key)).all()
+    rows = db.session.execute(_UNREAD_BY_BOARD, {"user_id": user_id}).all()
     visible = visible_pairs((user_id, key) for key, _ in rows)
     return sum(n for key, n in rows if (user_id, key) in visible)
 

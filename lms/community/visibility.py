@@ -18,7 +18,17 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, false, literal, null, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    false,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.selectable import CompoundSelect
 
@@ -103,6 +113,17 @@ def can_moderate(viewer: Viewer, key: str) -> bool:
     return board.ident in viewer.facilitating
 
 
+#: What many users belong to, as one UNION ALL, built once (a signed-in page asks for it).
+_MEMBERSHIPS: CompoundSelect[Any] = union_all(
+    select(literal("enrolled").label("what"), Enrolment.user_id.label("user_id"),
+           null().label("email"), Enrolment.course_id.label("ref"))
+    .where(Enrolment.user_id.in_(bindparam("ids", expanding=True))),
+    select(literal("teaching"), null(), CourseInstructor.email, CourseInstructor.course_id)
+    .where(CourseInstructor.email.in_(bindparam("emails", expanding=True))),
+    select(CohortMember.role, CohortMember.user_id, null(), CohortMember.cohort_id)
+    .where(CohortMember.user_id.in_(bindparam("ids", expanding=True))))
+
+
 def _load_viewers(users: list[User]) -> dict[int, Viewer]:
     """The viewers of many users in ONE query (their enrolments, the courses they teach and
     their cohort memberships, as one UNION ALL), whatever their number."""
@@ -112,15 +133,8 @@ def _load_viewers(users: list[User]) -> dict[int, Viewer]:
     cohorts: dict[int, set[int]] = {i: set() for i in ids}
     facilitating: dict[int, set[int]] = {i: set() for i in ids}
     by_email = {u.email.lower(): u.id for u in users}
-    rows: CompoundSelect[Any] = union_all(
-        select(literal("enrolled").label("what"), Enrolment.user_id.label("user_id"),
-               null().label("email"), Enrolment.course_id.label("ref"))
-        .where(Enrolment.user_id.in_(ids)),
-        select(literal("teaching"), null(), CourseInstructor.email, CourseInstructor.course_id)
-        .where(CourseInstructor.email.in_(list(by_email))),
-        select(CohortMember.role, CohortMember.user_id, null(), CohortMember.cohort_id)
-        .where(CohortMember.user_id.in_(ids)))
-    for what, user_id, email, ref in db.session.execute(rows):
+    for what, user_id, email, ref in db.session.execute(
+            _MEMBERSHIPS, {"ids": ids, "emails": list(by_email)}):
         if what == "enrolled":
             enrolled[user_id].add(ref)
         elif what == "teaching":

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import bindparam, func, or_, select, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
@@ -310,10 +310,23 @@ def can_view(user, course: Course) -> bool:
     return course.published or can_edit(user, course)
 
 
+# The statements every course, lesson and quiz page runs, built once: SQLAlchemy works out a
+# fresh statement's cache key on every execution, which costs more than the round trip.
+_COURSE_BY_CODE = select(Course).where(Course.code == bindparam("code"))
+_ACTIVE_ITEM = (select(Item).where(Item.course_id == bindparam("course_id"),
+                                   Item.slug == bindparam("slug"), Item.active.is_(True))
+                .options(joinedload(Item.module)))
+_ENROLMENT_WITH_DONE = (
+    select(Enrolment, ItemProgress.item_id)
+    .outerjoin(ItemProgress, ItemProgress.enrolment_id == Enrolment.id)
+    .where(Enrolment.user_id == bindparam("user_id"),
+           Enrolment.course_id == bindparam("course_id")))
+
+
 def get_course(code: str, user) -> Course:
     """The course with this code, if the user may see it; NotFound otherwise."""
     # The instructors load only when a staff member's right to edit is checked (can_edit).
-    course = db.session.scalar(select(Course).where(Course.code == code))
+    course = db.session.scalar(_COURSE_BY_CODE, {"code": code})
     if course is None or not can_view(user, course):
         raise NotFound("No such course.")
     return course
@@ -322,9 +335,7 @@ def get_course(code: str, user) -> Course:
 def get_item(course: Course, slug: str, user=None) -> Item:
     """An active item of the course; an instructors-only item only for those who may edit the
     course (NotFound for everyone else, as if it did not exist)."""
-    item = db.session.scalar(select(Item).where(Item.course_id == course.id, Item.slug == slug,
-                                                Item.active.is_(True))
-                             .options(joinedload(Item.module)))
+    item = db.session.scalar(_ACTIVE_ITEM, {"course_id": course.id, "slug": slug})
     if item is None or item.instructors_only and not can_edit(user, course):
         raise NotFound("No such item in this course.")
     return item
@@ -665,10 +676,8 @@ def enrolment_progress(user, course: Course) -> tuple[Enrolment | None, Progress
     :func:`get_enrolment` then :func:`progress` answer in two)."""
     if not getattr(user, "is_authenticated", False):
         return None, progress(None, course)
-    rows = db.session.execute(
-        select(Enrolment, ItemProgress.item_id)
-        .outerjoin(ItemProgress, ItemProgress.enrolment_id == Enrolment.id)
-        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)).all()
+    rows = db.session.execute(_ENROLMENT_WITH_DONE,
+                              {"user_id": user.id, "course_id": course.id}).all()
     if not rows:
         return None, progress(None, course)
     counted = {entry.id for entry in course_outline(course).listed(staff=False)}

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from lms import mail, storage
@@ -143,21 +143,30 @@ class CeRecord:
         return {c.entry.key: c for c in self.status.progress.entries}
 
 
+# A holder's whole record, for the CE and credential pages: the statements are built once
+# (SQLAlchemy works a fresh statement's cache key out on every execution).
+_RECORD_ENTRIES = (select(LedgerEntry).where(LedgerEntry.user_id == bindparam("user_id"))
+                   .order_by(LedgerEntry.earned_on, LedgerEntry.id))
+_RECORD_ACTIVITIES = (select(CeActivity).where(CeActivity.user_id == bindparam("user_id"))
+                      .order_by(CeActivity.submitted_at.desc(), CeActivity.id.desc()))
+_RECORD_RENEWALS = (select(CeRenewal).where(CeRenewal.user_id == bindparam("user_id"))
+                    .order_by(CeRenewal.cycle, CeRenewal.id))
+_RECORD_REMINDERS = (select(CeReminder).where(CeReminder.user_id == bindparam("user_id"))
+                     .order_by(CeReminder.on))
+_RECORD_AUDITS = (select(CeAudit).where(CeAudit.user_id == bindparam("user_id"))
+                  .order_by(CeAudit.drawn_at))
+
+
 def load_record(user: User, today: date) -> CeRecord:
     programme = current_programme()
     uid = user.id
     holder = db.session.get(CeHolder, uid)
-    entries = list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.user_id == uid)
-                                      .order_by(LedgerEntry.earned_on, LedgerEntry.id)))
-    activities = list(db.session.scalars(select(CeActivity).where(CeActivity.user_id == uid)
-                                         .order_by(CeActivity.submitted_at.desc(),
-                                                   CeActivity.id.desc())))
-    renewals = list(db.session.scalars(select(CeRenewal).where(CeRenewal.user_id == uid)
-                                       .order_by(CeRenewal.cycle, CeRenewal.id)))
-    reminders = list(db.session.scalars(select(CeReminder).where(CeReminder.user_id == uid)
-                                        .order_by(CeReminder.on)))
-    audits = list(db.session.scalars(select(CeAudit).where(CeAudit.user_id == uid)
-                                     .order_by(CeAudit.drawn_at)))
+    mine = {"user_id": uid}
+    entries = list(db.session.scalars(_RECORD_ENTRIES, mine))
+    activities = list(db.session.scalars(_RECORD_ACTIVITIES, mine))
+    renewals = list(db.session.scalars(_RECORD_RENEWALS, mine))
+    reminders = list(db.session.scalars(_RECORD_REMINDERS, mine))
+    audits = list(db.session.scalars(_RECORD_AUDITS, mine))
     status = None
     if holder is not None:
         status = rules.status(programme, rules_holder(holder, renewals),

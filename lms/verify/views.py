@@ -4,7 +4,8 @@ No account needed; nothing private shown. A malformed ID and an unknown one get 
 """
 from __future__ import annotations
 
-import segno
+from functools import lru_cache
+
 from flask import (
     Blueprint,
     Response,
@@ -18,6 +19,7 @@ from flask_login import current_user
 
 from lms import clock
 from lms.auth.access import login_required
+from lms.credentials.certificates import qr_code
 from lms.credentials.ids import parse_id
 from lms.errors import NotFound, ValidationError
 from lms.mail import external_url
@@ -84,6 +86,13 @@ def pdf():
                            explained=services.STATUS_EXPLAINED), 200 if report else 422
 
 
+@lru_cache(maxsize=1024)
+def _qr_svg(page_url: str) -> str:
+    """The page's QR code back to itself, as inline SVG (an address always gives the same
+    code: kept for the most recently shown pages)."""
+    return qr_code(page_url).svg_inline(scale=3, title="QR code of this page", border=2)
+
+
 @bp.get("/verify/<path:credential_id>")
 @lookup_limit
 def credential(credential_id: str):
@@ -93,8 +102,7 @@ def credential(credential_id: str):
     if found.credential_id != credential_id:  # typed in lower case or with spaces: one address
         return redirect(url_for(".credential", credential_id=found.credential_id), 301)
     page_url = external_url(".credential", credential_id=found.credential_id)
-    qr = segno.make(page_url, error="m").svg_inline(scale=3, title="QR code of this page",
-                                                     border=2)
+    qr = _qr_svg(page_url)
     holder_view = _may_download_badge(found.credential_id)
     return render_template("verify/credential.html", credential=found, page_url=page_url,
                            qr=qr, label=services.STATUS_LABELS[found.status],
