@@ -101,13 +101,19 @@ class LmsFlask(Flask):
         super().__init__(*args, **kwargs)
         self._sync: dict[object, object] = {}
 
+    #: At most this many callables remembered (hooks and views are a few hundred; a callable
+    #: made afresh per request, such as an `after_this_request` closure, must not grow it).
+    SYNC_CACHE_MAX = 4096
+
     def ensure_sync(self, func):
         # Flask asks, for every hook of every request, whether it is a coroutine function
         # (inspect, ~3 µs each, ten hooks a request); the answer never changes.
         try:
             return self._sync[func]
         except KeyError:
-            wrapped = self._sync[func] = super().ensure_sync(func)
+            wrapped = super().ensure_sync(func)
+            if len(self._sync) < self.SYNC_CACHE_MAX:
+                self._sync[func] = wrapped
             return wrapped
         except TypeError:  # an unhashable callable
             return super().ensure_sync(func)

@@ -56,3 +56,4 @@ def test_the_switch_turns_it_off(app, client, statements):
     app.config["DATABASE_READ_AUTOCOMMIT"] = False
     assert client.get("/healthz").status_code == 200
     assert statements and not any(autocommit for _, autocommit in statements)
+
