@@ -227,6 +227,27 @@ def sign_in():
 
 
 @pytest.fixture
+def autocommit_statements(app, backend):
+    """(first word of each SQL statement, whether its connection was in autocommit), on
+    every engine; PostgreSQL only (SQLite runs every request in a transaction)."""
+    from sqlalchemy import event
+
+    if backend["name"] != "postgresql":
+        pytest.skip("SQLite runs every request in a transaction")
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
+
+    watched = engines()
+    for engine in watched:
+        event.listen(engine, "before_cursor_execute", note)
+    yield seen
+    for engine in watched:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
 def count_queries(app):
     """with count_queries() as counter: ...; counter.count is the number of SQL statements."""
     from contextlib import contextmanager

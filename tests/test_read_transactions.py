@@ -4,32 +4,17 @@ its transactions, so a state change is still one transaction."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lms.auth.models import User
-from lms.extensions import db, engines
+from lms.extensions import db
 
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture
-def statements(app, backend):
-    if backend["name"] != "postgresql":
-        pytest.skip("SQLite runs every request in a transaction")
-    seen: list[tuple[str, bool]] = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
-
-    for engine in engines():
-        event.listen(engine, "before_cursor_execute", note)
-    yield seen
-    for engine in engines():
-        event.remove(engine, "before_cursor_execute", note)
-
-
 def test_a_get_reads_in_autocommit_and_a_post_in_a_transaction(app, client, make_user,
-                                                              statements):
+                                                              autocommit_statements):
+    statements = autocommit_statements
     user = make_user(email="reader@example.org", password=PASSWORD)
     statements.clear()
     assert client.get("/healthz").status_code == 200
@@ -42,7 +27,8 @@ def test_a_get_reads_in_autocommit_and_a_post_in_a_transaction(app, client, make
         assert conn.connection.dbapi_connection.autocommit is False
 
 
-def test_signed_in_pages_see_what_was_just_committed(app, client, make_user, statements):
+@pytest.mark.usefixtures("autocommit_statements")  # PostgreSQL only
+def test_signed_in_pages_see_what_was_just_committed(app, client, make_user):
     user = make_user(email="reader@example.org", password=PASSWORD, name="Before Name")
     client.post("/account/signin", data={"email": user.email, "password": PASSWORD})
     assert "Before Name" in client.get("/account/profile").get_data(as_text=True)
@@ -52,7 +38,8 @@ def test_signed_in_pages_see_what_was_just_committed(app, client, make_user, sta
     assert db.session.scalar(select(User.name).where(User.id == user.id)) == "After Name"
 
 
-def test_the_switch_turns_it_off(app, client, statements):
+def test_the_switch_turns_it_off(app, client, autocommit_statements):
+    statements = autocommit_statements
     app.config["DATABASE_READ_AUTOCOMMIT"] = False
     assert client.get("/healthz").status_code == 200
     assert statements and not any(autocommit for _, autocommit in statements)
