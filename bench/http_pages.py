@@ -10,7 +10,9 @@
    does not exist is skipped). A database already at that scale is reused (--regenerate
    starts again).
 2. Starts the app (wsgi:app) and a bare Flask route (bench.bare:app) under the same gunicorn
-   settings (2 sync workers), signs the demo learner in once and passes the session cookie.
+   settings (2 sync workers), with Redis as the shared cache as in production (--redis; the
+   in-process cache when it does not answer), signs the demo learner in once and passes the
+   session cookie. The verification API is compared with the bare JSON route (issue 13).
 3. Drives the bare route and each page alternately with wrk (8 connections; a threaded
    Python load generator when wrk is not installed) and prints per page requests/s, the ratio
    to bare Flask, p50/p95/p99 and the SQL queries per request (X-Query-Count, a header only
@@ -42,6 +44,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_http"
+#: The shared cache of production (Redis); its own database, a prefix of its own per run.
+DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
+#: Pages measured against the bare JSON route (issue 13: "a bare Flask JSON route").
+JSON_PAGES = {"verify API"}
+BARE_JSON = "/json"
 PASSWORD = "bench-password-1"  # noqa: S105 - generated accounts, benchmark only
 LEARNER = "learner@example.org"
 LEARNER_PASSWORD = "justcommunities"  # noqa: S105 - the demo password
@@ -455,6 +462,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def redis_reachable(url: str) -> bool:
+    host, _, rest = url.removeprefix("redis://").partition(":")
+    try:
+        with socket.create_connection((host, int(rest.split("/")[0] or 6379)), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except (OSError, ValueError):
+        return False
+
+
 def gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
     """gunicorn with 2 sync workers: the same settings for the app and the bare route."""
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-k", "sync",
@@ -629,6 +646,9 @@ def main() -> int:
     parser.add_argument("--regenerate", action="store_true", help="drop and generate again")
     parser.add_argument("--python-load", action="store_true", help="do not use wrk")
     parser.add_argument("--only", default="", help="comma-separated page names")
+    parser.add_argument("--redis", default=DEFAULT_REDIS,
+                        help="the shared cache, as in production (in-process when it does not "
+                             "answer)")
     parser.add_argument("--out", default=None,
                         help="bench/results.json (bench/results-<users>.json when --users)")
     parser.add_argument("--users", type=int, default=FULL_USERS,
@@ -659,6 +679,11 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": url, "LMS_INSTANCE_PATH": instance,
            "SECRET_KEY": "bench-http-secret", "RATELIMIT_ENABLED": "false",
            "BENCH_QUERY_HEADER": "1", "PYTHONPATH": str(ROOT)}
+    if redis_reachable(args.redis):  # production's shared cache, under a prefix of this run's
+        env.update(CACHE_REDIS_URL=args.redis, CACHE_KEY_PREFIX=f"bench-{os.getpid()}:")
+        print(f"cache: Redis at {args.redis}", flush=True)
+    else:
+        print(f"cache: in-process (Redis at {args.redis} does not answer)", flush=True)
     app_port, bare_port = free_port(), free_port()
     app_proc = gunicorn("wsgi:app", app_port, env)
     bare_proc = gunicorn("bench.bare:app", bare_port, env)
@@ -720,7 +745,7 @@ def drive(args, targets: dict, app_port: int, bare_port: int, app_proc, use_wrk:
         queries = int(headers.get("x-query-count", "-1"))
         runs, bares = [], []
         for _ in range(args.rounds):
-            bares.append(load(bare_port, "/", False))
+            bares.append(load(bare_port, BARE_JSON if name in JSON_PAGES else "/", False))
             runs.append(load(app_port, path, True))
         best = max(runs, key=lambda r: r["rps"])
         bare_rps = statistics.mean(b["rps"] for b in bares)

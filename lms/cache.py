@@ -5,15 +5,28 @@ server shares one copy; an in-process cache otherwise (one per worker). Keys car
 of what they were built from (a course's revision number, a content hash), so an edit made
 through any worker is seen by every other at once: the new version is a new key, and the old
 entry simply ages out. Nothing here is ever the only copy of anything.
+
+:class:`Watched` is the other kind of entry: what is read from tables that change at any time
+(a credential's public status), kept only while no transaction writes those tables.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from itertools import chain
 from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask_caching import Cache
+from sqlalchemy import TextClause, event, orm
+
+from lms.extensions import db
 
 cache = Cache()
 
@@ -23,6 +36,17 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 3600
 
 _MISSING = object()
+#: app.extensions key: the URL of the Redis every process shares as its cache (else None).
+SHARED = "lms.cache_shared"
+#: Where a session keeps the names of the tables its transaction wrote ("*": unknown).
+WRITTEN = "lms.written_tables"
+_WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY|WITH)\b", re.IGNORECASE)
+#: app.extensions key: the versioned entries this process keeps (remembered), newest last.
+LOCAL = "lms.cache_local"
+#: How many versioned entries a process keeps in memory.
+LOCAL_MAX = 256
+_local_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -38,21 +62,258 @@ def init_app(app: Flask) -> None:
     else:
         settings.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
     cache.init_app(app, config=settings)
+    app.extensions[LOCAL] = OrderedDict()
+    # Redis, which every process shares: what Watched needs (its URL, else None).
+    app.extensions[SHARED] = (settings.get("CACHE_REDIS_URL") or app.config.get("CACHE_REDIS_URL")
+                              if settings["CACHE_TYPE"] in ("RedisCache", "redis") else None)
 
 
 def remembered(key: str, build: Callable[[], T], timeout: int | None = None) -> T:
     """The cached value of `key`, else `build()` stored under it. `key` must name the version
     of its inputs (e.g. ``outline:<course id>:<revision>``): entries are never invalidated,
-    only superseded. A cache that fails (Redis down) costs a rebuild, never an error."""
+    only superseded, so the value is also kept in this process (the last LOCAL_MAX keys),
+    where reading it costs neither a round trip to Redis nor unpickling. Callers must not
+    change what they get. A cache that fails (Redis down) costs a rebuild, never an error."""
+    local: OrderedDict[str, Any] = current_app.extensions[LOCAL]
+    with _local_lock:
+        found = local.get(key, _MISSING)
+        if found is not _MISSING:
+            local.move_to_end(key)
+            return found  # type: ignore[no-any-return]
     try:
         found = cache.get(key)
     except Exception:  # noqa: BLE001 - a cache outage must not break a page
         found = None
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    value = build()
+    if found is None:
+        found = build()
+        try:
+            cache.set(key, found, timeout=timeout)
+        except Exception:  # noqa: BLE001 - see above  # pragma: no cover
+            log.warning("cache unavailable: %s not stored", key)
+    with _local_lock:
+        local[key] = found
+        if len(local) > LOCAL_MAX:
+            local.popitem(last=False)
+    return found  # type: ignore[no-any-return]
+
+
+def clear() -> None:
+    """Empty the app's cache, shared and local (tests, whose emptied tables reuse ids)."""
+    cache.clear()
+    with _local_lock:
+        current_app.extensions[LOCAL].clear()
+
+
+# --------------------------------------------------------------------------- watched entries
+
+_watches: list[Watched] = []
+
+
+class Watched:
+    """Values read from `tables`, kept in each process while no transaction writes any of
+    those tables.
+
+    A token in Redis stands for the tables' current state. Every transaction that writes one
+    of them (through the ORM's unit of work, or an INSERT/UPDATE/DELETE a session runs), in
+    any process (a web worker, the CLI, a task worker), replaces the token right after it
+    commits and announces it on a Redis channel. Each process keeps the token it read and its
+    values under that token; it reads the channel (without waiting) before every use, so a
+    change shows on the next request whichever worker answers it, and a value is built (from
+    the database) at most once per process and token. The token is read before the database,
+    so a value read while a write commits is kept under the token that write replaces.
+
+    Only with Redis as the cache: with the in-process default nothing tells one worker what
+    another wrote, so :meth:`fetch` always builds. When Redis or the subscription fails, it
+    builds too (and tries Redis again a few seconds later); a token is read again at least
+    every TOKEN_RECHECK seconds in case a subscription died unnoticed.
+    """
+
+    def __init__(self, name: str, tables: Collection[str], size: int = 4096) -> None:
+        self.name = name
+        self.tables = frozenset(tables)
+        self.size = size
+        self.token_key = f"watched:{name}:token"
+        _watches.append(self)
+
+    def fetch(self, key: str, build: Callable[[], T]) -> T:
+        """The value kept under `key` (which names every other input's version, such as the
+        day) while the tables are unchanged; else `build()`, kept. A session whose
+        transaction has written (or is about to write) anything reads the database."""
+        if db.session.registry.has() and _writing(db.session()):
+            return build()
+        listener = _listener()
+        if listener is None:
+            return build()
+        return listener.fetch(self, key, build)
+
+
+#: Seconds between two reads of a token that no announcement replaced.
+TOKEN_RECHECK = 5.0
+#: Seconds before a process tries Redis again after it failed.
+RETRY_AFTER = 5.0
+#: app.extensions key: this process's _Listener (or the time to try again).
+LISTENER = "lms.cache_listener"
+
+
+class _Listener:
+    """One process's tokens and values, and its subscription to the announcements."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        import redis  # the production extra: only imported when Redis is configured
+
+        self.pid = os.getpid()
+        self.channel = channel
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.subscription = self.client.pubsub()
+        self.subscription.subscribe(channel)
+        deadline = time.monotonic() + 1
+        while (message := self.subscription.get_message(timeout=0.1)) is None or (
+                message["type"] != "subscribe"):
+            if time.monotonic() > deadline:
+                raise TimeoutError("Redis did not confirm the subscription")
+        self.tokens: dict[str, tuple[str, float]] = {}
+        self.values: dict[str, OrderedDict[str, tuple[str, Any]]] = {}
+        self.lock = threading.Lock()
+        # redis-py reconnects and subscribes again on its own: what was announced in between
+        # is lost, so after a reconnection every token is read again.
+        self.reconnected = False
+        self.subscription.connection.register_connect_callback(self._connected)
+
+    def _connected(self, _connection: Any) -> None:
+        self.reconnected = True
+
+    def fetch(self, watched: Watched, key: str, build: Callable[[], T]) -> T:
+        with self.lock:
+            try:
+                token = self._token(watched)
+            except Exception as exc:  # noqa: BLE001 - Redis failed: read the database
+                _drop_listener(self, exc)
+                return build()
+            values = self.values.setdefault(watched.name, OrderedDict())
+            kept = values.get(key)
+            if kept is not None and kept[0] == token:
+                values.move_to_end(key)
+                return kept[1]  # type: ignore[no-any-return]
+        value = build()
+        with self.lock:
+            values[key] = (token, value)
+            values.move_to_end(key)
+            if len(values) > watched.size:
+                values.popitem(last=False)
+        return value
+
+    def _token(self, watched: Watched) -> str:
+        while (message := self.subscription.get_message(timeout=0.0)) is not None:
+            if message["type"] == "message":
+                self.tokens.pop(message["data"].decode(), None)
+        if self.reconnected:
+            self.reconnected = False
+            self.tokens.clear()
+        kept = self.tokens.get(watched.name)
+        if kept is not None and time.monotonic() - kept[1] < TOKEN_RECHECK:
+            return kept[0]
+        token = cache.get(watched.token_key)
+        if token is None:  # the first use (or Redis started afresh)
+            made = uuid.uuid4().hex
+            token = made if cache.add(watched.token_key, made, timeout=0) else cache.get(
+                watched.token_key)  # another process made it first
+            if token is None:
+                raise ConnectionError("the token could not be stored")
+        self.tokens[watched.name] = (token, time.monotonic())
+        return token  # type: ignore[no-any-return]
+
+    def forget(self, name: str) -> None:
+        with self.lock:
+            self.tokens.pop(name, None)
+
+    def close(self) -> None:
+        try:
+            self.subscription.close()
+            self.client.close()
+        except Exception as exc:  # noqa: BLE001 - it is being dropped because it failed
+            log.debug("cache: closing the subscription: %s", exc)
+
+
+def _listener() -> _Listener | None:
+    """This process's listener: made on first use (after gunicorn forks), None while Redis is
+    not the cache or cannot be reached."""
+    url = current_app.extensions.get(SHARED)
+    if not url:
+        return None
+    found = current_app.extensions.get(LISTENER)
+    if isinstance(found, _Listener) and found.pid == os.getpid():
+        return found
+    if isinstance(found, float) and time.monotonic() < found:
+        return None
     try:
-        cache.set(key, value, timeout=timeout)
-    except Exception:  # noqa: BLE001 - see above  # pragma: no cover
-        logging.getLogger(__name__).warning("cache unavailable: %s not stored", key)
-    return value
+        made = _Listener(url, current_app.config.get("CACHE_KEY_PREFIX", "lms:") + "watched")
+    except Exception as exc:  # noqa: BLE001 - no Redis: every value is built
+        log.warning("cache: no Redis subscription (%s); reading the database", exc)
+        current_app.extensions[LISTENER] = time.monotonic() + RETRY_AFTER
+        return None
+    current_app.extensions[LISTENER] = made
+    return made
+
+
+def _drop_listener(listener: _Listener, exc: Exception) -> None:
+    log.warning("cache: Redis subscription lost (%s); reading the database", exc)
+    listener.close()
+    current_app.extensions[LISTENER] = time.monotonic() + RETRY_AFTER
+
+
+def _renew(names: Collection[str]) -> None:
+    """Replace the tokens of `names` and announce it (after a commit that wrote their tables)."""
+    listener = _listener()
+    try:
+        for name in names:
+            cache.set(f"watched:{name}:token", uuid.uuid4().hex, timeout=0)
+            if listener is not None:
+                listener.forget(name)
+                listener.client.publish(listener.channel, name)
+    except Exception as exc:  # noqa: BLE001 - then no process trusts its tokens any longer
+        log.warning("cache: could not announce a change to %s (%s)", ", ".join(names), exc)
+        if listener is not None:
+            _drop_listener(listener, exc)
+
+
+def _writing(session: orm.Session) -> bool:
+    return bool(session.info.get(WRITTEN) or session.new or session.dirty or session.deleted)
+
+
+def _written(session: orm.Session) -> set[str]:
+    found: set[str] = session.info.setdefault(WRITTEN, set())
+    return found
+
+
+@event.listens_for(orm.Session, "after_flush")
+def _note_flushed_tables(session: orm.Session, _flush_context: Any) -> None:
+    if _watches:  # new, dirty and deleted still list what this flush wrote
+        written = _written(session)
+        for instance in chain(session.new, session.dirty, session.deleted):
+            written.update(table.name for table in orm.object_mapper(instance).tables)
+
+
+@event.listens_for(orm.Session, "do_orm_execute")
+def _note_statement_tables(state: orm.ORMExecuteState) -> None:
+    if not _watches:
+        return
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        _written(state.session).add(getattr(table, "name", None) or "*")
+    elif isinstance(state.statement, TextClause) and _WRITE_SQL.match(state.statement.text):
+        _written(state.session).add("*")  # raw SQL that may write: any table
+
+
+@event.listens_for(orm.Session, "after_commit")
+def _renew_watched(session: orm.Session) -> None:
+    written = session.info.pop(WRITTEN, None)
+    if not written or not has_app_context() or not current_app.extensions.get(SHARED):
+        return
+    names = [w.name for w in _watches if "*" in written or written & w.tables]
+    if names:
+        _renew(names)
+
+
+@event.listens_for(orm.Session, "after_rollback")
+def _forget_written(session: orm.Session) -> None:
+    session.info.pop(WRITTEN, None)

@@ -1,5 +1,5 @@
 """Extensions are made once here and bound to the app in `create_app`."""
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,7 +25,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-#: Where a request's session keeps the engine it reads through (lms.web sets it for GET/HEAD).
+#: Where a request's session keeps the engine it reads through (lms.web puts it in flask.g for
+#: a GET or HEAD; the session takes it from there on its first statement, None once it writes).
 READS = "lms.reads"
 #: Where the app keeps that engine: the same database, connections in autocommit from birth.
 READ_ENGINE = "lms.read_engine"
@@ -41,18 +42,24 @@ class Session(FlaskSession):
     transaction and sees what the request flushed."""
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
-        reads = self.info.get(READS)
+        reads = self.info.get(READS, _ASK)
+        if reads is _ASK:  # first statement: does the request read through the read engine?
+            reads = self.info[READS] = g.get(READS) if has_app_context() else None
         if reads is not None and bind is None:
             if not (isinstance(clause, UpdateBase) or (
                     isinstance(clause, Select) and clause._for_update_arg is not None)):
                 return reads
-            del self.info[READS]
+            self.info[READS] = None
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+#: Not decided yet (the session has run no statement).
+_ASK = object()
 
 
 @event.listens_for(Session, "before_flush")
 def _writes_leave_the_read_engine(session, _flush_context, _instances) -> None:
-    session.info.pop(READS, None)
+    session.info[READS] = None
 
 
 def read_engine(app: Flask) -> Engine | None:

@@ -241,10 +241,13 @@ def init_app(app: Flask) -> None:
         # saves the BEGIN and ROLLBACK round trips. A write during the request (a throttled
         # visit record) goes back to a transaction on the main engine.
         reads = app.extensions.get(READ_ENGINE)
-        if (reads is not None and request.method in ("GET", "HEAD")
-                and request.endpoint != "static"
-                and app.config.get("DATABASE_READ_AUTOCOMMIT", True)):
-            db.session().info[READS] = reads
+        if reads is not None:
+            if (request.method not in ("GET", "HEAD") or request.endpoint == "static"
+                    or not app.config.get("DATABASE_READ_AUTOCOMMIT", True)):
+                reads = None
+            setattr(g, READS, reads)  # a new session takes it on its first statement, so a
+            if db.session.registry.has():  # request that never queries makes none
+                db.session().info[READS] = reads
 
     @app.after_request
     def private_pages(response):

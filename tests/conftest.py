@@ -15,8 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from lms import cache as lms_cache
 from lms import create_app, register_item_kinds
-from lms.cache import cache
 from lms.config import TestConfig, normalise_database_url
 from lms.extensions import db, engines, limiter
 
@@ -165,7 +165,7 @@ def app(_session_app):
     ctx = _session_app.app_context()
     ctx.push()
     limiter.reset()
-    cache.clear()  # ids and revision numbers start again in the emptied tables
+    lms_cache.clear()  # ids and revision numbers start again in the emptied tables
     try:
         yield _session_app
     finally:

@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import and_, bindparam, func, or_, select, text
 
 from lms.auth.models import User
+from lms.cache import Watched
 from lms.credentials.ids import parse_id
 from lms.credentials.models import CREDENTIAL_REVOKED, CREDENTIAL_SUSPENDED, Credential
 from lms.credits import rules as ce_rules
@@ -26,6 +27,8 @@ from lms.programme import Programme
 PUBLIC_STATUSES = ("active", "grace", "expired", "suspended", "revoked")
 #: At most this many IDs are looked up at once (a longer list is cut).
 MAX_LOOKUP = 500
+#: How long others (browsers, proxies) may keep a looked-up status: the API's Cache-Control.
+LOOKUP_CACHE_SECONDS = 60
 
 CeState = tuple[ce_rules.State, ce_rules.Cycle]
 #: The CE columns of one bulk load: the holder's earned_on, then one approved renewal (or
@@ -150,6 +153,25 @@ _LOOKUP = (select(*_PUBLIC_COLUMNS, *_CE_COLUMNS)
            .outerjoin(CeRenewal, _APPROVED_RENEWAL))
 _LOOKUP_ONE = _LOOKUP.where(Credential.credential_id == bindparam("id"))
 _LOOKUP_MANY = _LOOKUP.where(Credential.credential_id.in_(bindparam("ids", expanding=True)))
+
+
+#: What a lookup reads (the tables of _LOOKUP): a looked-up credential is kept until one of
+#: them is written.
+_LOOKUPS = Watched("lookup", {Credential.__tablename__, User.__tablename__,
+                              CeHolder.__tablename__, CeRenewal.__tablename__})
+
+
+def lookup_one(typed: str, today: date) -> PublicCredential | None:
+    """The credential of one typed ID, or None (as :func:`lookup`). With Redis as the cache,
+    each process keeps it per ID, day and rule set while the tables it is read from are
+    unchanged (lms.cache.Watched): a revocation, a renewal or a new name shows on the very
+    next lookup, whichever worker answers it."""
+    parsed = parse_id(typed)
+    if parsed is None:
+        return None
+    canonical = str(parsed)
+    return _LOOKUPS.fetch(f"{canonical}:{today.isoformat()}:{credits.current_programme_version()}",
+                          lambda: lookup([canonical], today).get(canonical))
 
 
 def lookup(ids: Sequence[str], today: date) -> dict[str, PublicCredential]:

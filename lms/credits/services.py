@@ -55,7 +55,7 @@ from lms.credits.signals import ce_state_changed, cycle_renewed
 from lms.dbtypes import get_or_not_found
 from lms.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from lms.extensions import db
-from lms.programme import Programme, programme_for
+from lms.programme import Programme, programme_digest, programme_for
 
 #: Evidence files: PDF, PNG or JPEG (checked by content), at most this many bytes.
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -73,6 +73,11 @@ _URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 def current_programme() -> Programme:
     """The programme's rules (program.yml in COURSES_DIR), cached until the file changes."""
     return programme_for(current_app.config["COURSES_DIR"])
+
+
+def current_programme_version() -> str:
+    """The content hash of the program.yml that current_programme() reads (for cache keys)."""
+    return programme_digest(current_app.config["COURSES_DIR"])
 
 
 # --------------------------------------------------------------------------- reading

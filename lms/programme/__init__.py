@@ -12,6 +12,7 @@ from lms.programme.loader import (
     check_programme,
     clear_programme_cache,
     load_programme,
+    programme_digest,
     programme_for,
     read_programme_yaml,
 )
@@ -33,5 +34,5 @@ __all__ = [
     "PROGRAM_FILE", "ActivityCap", "ActivityType", "CarryOver", "Category", "CourseItemRef",
     "Credential", "Cycle", "Earn", "FocusArea", "InvalidProgramme", "Maintenance", "Programme",
     "ProgrammeProblem", "check_programme", "clear_programme_cache", "load_programme",
-    "programme_for", "read_programme_yaml",
+    "programme_digest", "programme_for", "read_programme_yaml",
 ]

@@ -444,6 +444,16 @@ def programme_for(path: Path | str) -> Programme:
     hash differs. Raises :class:`InvalidProgramme` (with the problems) when it is missing or
     not valid, so a caller never works from a half-read rule set.
     """
+    return _programme_and_digest(path)[0]
+
+
+def programme_digest(path: Path | str) -> str:
+    """The SHA-256 of the program.yml that :func:`programme_for` reads (the same checks and
+    errors): a version of the rules for cache keys that every process computes alike."""
+    return _programme_and_digest(path)[1]
+
+
+def _programme_and_digest(path: Path | str) -> tuple[Programme, str]:
     path = _resolve(path).resolve()
     try:
         info = path.stat()
@@ -470,7 +480,7 @@ def programme_for(path: Path | str) -> Programme:
     programme, problems = cached[2], cached[3]
     if programme is None:
         raise InvalidProgramme(problems)
-    return programme
+    return programme, cached[1]
 
 
 def clear_programme_cache() -> None:

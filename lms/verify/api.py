@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_login import current_user
 
 from lms import clock
+from lms.credentials.public import LOOKUP_CACHE_SECONDS
 from lms.errors import NotFound, ValidationError
 from lms.extensions import csrf
 from lms.storage import FileTooLarge
@@ -26,7 +27,7 @@ bp.url_value_preprocessor(cap_uploads("verify_api.verify_pdf"))
 JWT_MIMETYPE = "application/vc+jwt"
 #: How long shared caches may keep an answer: statuses change (a revocation shows within a
 #: minute); the key, issuer and API description change rarely.
-SHORT_CACHE = "public, max-age=60"
+SHORT_CACHE = f"public, max-age={LOOKUP_CACHE_SECONDS}"
 LONG_CACHE = "public, max-age=3600"
 
 

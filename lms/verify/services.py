@@ -66,7 +66,7 @@ def find(text: object, today: date) -> Lookup:
     ("did you mean …"): at most three, and only IDs that exist (one query for all)."""
     if not isinstance(text, str) or not text.strip():
         return Lookup(None)
-    found = public.lookup([text], today).get(text)
+    found = public.lookup_one(text, today)
     if found is not None or parse_id(text) is not None:
         return Lookup(found)
     candidates = suggest_corrections(text)

@@ -1,0 +1,183 @@
+"""Verification lookups kept in each process while nothing they read changes (lms.cache.Watched,
+with Redis as the cache): read once per process and token, and a change made through another
+worker, the CLI or raw SQL shows on the very next lookup, without waiting.
+
+Two apps made by create_app() against the test database stand for two gunicorn workers; they
+share Redis (database 7 at 127.0.0.1:6379; skipped when it is not running), under a key prefix
+of the test's own, removed afterwards.
+"""
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, text
+
+from lms import cache as lms_cache
+from lms.auth.models import User
+from lms.credentials import services as credentials
+from lms.extensions import db, engines
+from tests.auth.test_production import redis_client as redis_client_or_skip
+from tests.conftest import FreshContextClient, make_test_app
+from tests.verify.conftest import TODAY, at
+
+REDIS_URL = "redis://127.0.0.1:6379/7"
+
+
+@pytest.fixture
+def workers(app, programme_dir, tmp_path, today_is):
+    """(reader, writer): two apps on the test database sharing one Redis."""
+    redis_client = redis_client_or_skip(REDIS_URL)
+    prefix = f"lms-test-{uuid.uuid4().hex}:"
+    extra = {"FROZEN_NOW": app.config["FROZEN_NOW"], "COURSES_DIR": app.config["COURSES_DIR"],
+             "CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    made = [make_test_app(str(tmp_path / name), url, **extra) for name in ("reader", "writer")]
+    for one in made:
+        one.test_client_class = FreshContextClient
+    yield made[0], made[1], redis_client
+    for one in made:
+        listener = one.extensions.get(lms_cache.LISTENER)
+        if isinstance(listener, lms_cache._Listener):
+            listener.close()
+        with one.app_context():
+            db.engine.dispose()
+    for key in redis_client.scan_iter(f"{prefix}*"):
+        redis_client.delete(key)
+
+
+@contextmanager
+def statements(app):
+    """Count the SQL statements `app` sends while the block runs."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        watched = engines()
+    for engine in watched:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        for engine in watched:
+            event.remove(engine, "before_cursor_execute", note)
+
+
+def api(client, credential_id: str) -> dict:
+    response = client.get(f"/api/v1/verify/{credential_id}")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_a_lookup_is_read_once_per_process_until_its_tables_change(workers, holder):
+    reader, writer, _ = workers
+    _, credential = holder(earned_on=date(2026, 1, 10), legal_name="Ada Okafor")
+    client = reader.test_client()
+    with statements(reader) as first:
+        assert api(client, credential.credential_id)["status"] == "active"
+    assert first, "the first lookup reads the database"
+    with statements(reader) as again:
+        for _ in range(3):
+            body = api(client, credential.credential_id)
+        page = client.get(f"/verify/{credential.credential_id}").get_data(as_text=True)
+    assert again == []  # the API and the page alike, from the process's copy
+    assert body["holder_name"] == "Ada Okafor" and "Ada Okafor" in page
+    # A write to a table the lookup does not read (a course) keeps the copy.
+    with writer.app_context():
+        db.session.execute(text("SELECT 1"))
+        db.session.commit()
+    with statements(reader) as unrelated:
+        api(client, credential.credential_id)
+    assert unrelated == []
+
+
+def test_a_revocation_through_another_worker_shows_on_the_next_lookup(workers, holder):
+    reader, writer, _ = workers
+    _, credential = holder(earned_on=date(2026, 1, 10))
+    client = reader.test_client()
+    other = writer.test_client()
+    assert api(client, credential.credential_id)["status"] == "active"
+    assert api(other, credential.credential_id)["status"] == "active"
+    with writer.app_context():
+        credentials.change_state(credentials.get_credential(credential.credential_id),
+                                 "revoke", "Exam misconduct", None, at(TODAY))
+    for seen_by in (client, other):
+        body = api(seen_by, credential.credential_id)
+        assert (body["status"], body["status_reason"]) == ("revoked", "Exam misconduct")
+    page = client.get(f"/verify/{credential.credential_id}").get_data(as_text=True)
+    assert "Revoked" in page and "Exam misconduct" in page
+
+
+def test_the_cli_and_raw_sql_are_seen_too(workers, holder):
+    reader, writer, _ = workers
+    user, credential = holder(earned_on=date(2026, 1, 10), legal_name="Ada Okafor")
+    client = reader.test_client()
+    assert api(client, credential.credential_id)["status"] == "active"
+    with writer.app_context():  # the command's own process: the writer's app
+        result = writer.test_cli_runner().invoke(args=[
+            "credentials", "suspend", credential.credential_id, "--reason", "Audit"])
+    assert result.exit_code == 0, result.output
+    assert api(client, credential.credential_id)["status"] == "suspended"
+    with writer.app_context():
+        db.session.execute(text("UPDATE users SET legal_name = :name WHERE id = :id"),
+                           {"name": "Ada Okafor-Mensah", "id": user.id})
+        db.session.commit()
+    assert api(client, credential.credential_id)["holder_name"] == "Ada Okafor-Mensah"
+    with writer.app_context():  # the ORM's unit of work
+        db.session.get(User, user.id).legal_name = "Ada Mensah"
+        db.session.commit()
+    assert api(client, credential.credential_id)["holder_name"] == "Ada Mensah"
+
+
+def test_a_rolled_back_write_keeps_the_copy_and_a_new_day_reads_again(workers, holder):
+    reader, writer, _ = workers
+    user, credential = holder(earned_on=TODAY - timedelta(days=729))  # valid until TODAY
+    client = reader.test_client()
+    assert api(client, credential.credential_id)["status"] == "active"
+    with writer.app_context():
+        db.session.get(User, user.id).legal_name = "Never Saved"
+        db.session.flush()
+        db.session.rollback()
+    with statements(reader) as after_rollback:
+        assert api(client, credential.credential_id)["holder_name"] != "Never Saved"
+    assert after_rollback == []
+    # The CE cycle ends today: tomorrow the status follows the day, not the copy.
+    reader.config["FROZEN_NOW"] = at(TODAY + timedelta(days=1))
+    assert api(client, credential.credential_id)["status"] == "grace"
+
+
+def test_a_lost_subscription_is_noticed(workers, holder):
+    reader, writer, redis_client = workers
+    _, credential = holder(earned_on=date(2026, 1, 10))
+    client = reader.test_client()
+    assert api(client, credential.credential_id)["status"] == "active"
+    redis_client.client_kill_filter(_type="pubsub")  # the reader's subscription drops ...
+    with writer.app_context():  # ... and misses this announcement
+        credentials.change_state(credentials.get_credential(credential.credential_id),
+                                 "suspend", "Audit", None, at(TODAY))
+    assert api(client, credential.credential_id)["status"] == "suspended"
+    with writer.app_context():  # subscribed again: announcements arrive again
+        credentials.change_state(credentials.get_credential(credential.credential_id),
+                                 "reinstate", "Audit passed", None, at(TODAY))
+    assert api(client, credential.credential_id)["status"] == "active"
+
+
+def test_without_redis_every_lookup_reads_the_database(app, programme_dir, holder, today_is,
+                                                        tmp_path):
+    _, credential = holder(earned_on=date(2026, 1, 10))
+    down = make_test_app(str(tmp_path / "down"), app.config["SQLALCHEMY_DATABASE_URI"],
+                         FROZEN_NOW=app.config["FROZEN_NOW"],
+                         COURSES_DIR=app.config["COURSES_DIR"],
+                         CACHE_REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens there
+    down.test_client_class = FreshContextClient
+    client = down.test_client()
+    for _ in range(2):
+        with statements(down) as seen:
+            assert api(client, credential.credential_id)["status"] == "active"
+        assert seen  # no copy: read each time, and no error
+    with down.app_context():
+        db.engine.dispose()
