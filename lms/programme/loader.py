@@ -453,13 +453,20 @@ def programme_digest(path: Path | str) -> str:
     return _programme_and_digest(path)[1]
 
 
+#: Where each path's program.yml is (a folder or a file, links followed), by working
+#: directory and path: worked out once per process, as every request asks.
+_located: dict[tuple[str, Path | str], Path] = {}
+
+
 def _programme_and_digest(path: Path | str) -> tuple[Programme, str]:
-    path = _resolve(path).resolve()
+    where = (os.getcwd(), path)  # a relative path follows the working directory
+    path = _located.get(where) or _resolve(path).resolve()
     try:
         info = path.stat()
     except OSError as exc:
         raise InvalidProgramme([ProgrammeProblem(str(path), 1, f"cannot read file: "
                                                  f"{exc.strerror or exc}")]) from exc
+    _located[where] = path  # only once found: a folder made later is still found
     stamp = (info.st_mtime_ns, info.st_size)
     with _cache_lock:
         cached = _cache.get(path)
@@ -487,3 +494,4 @@ def clear_programme_cache() -> None:
     """Forget every cached programme (tests; a deploy that replaces files in place)."""
     with _cache_lock:
         _cache.clear()
+        _located.clear()

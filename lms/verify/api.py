@@ -7,6 +7,9 @@ GETs carry an ETag and Cache-Control and answer ``If-None-Match`` with 304. Any 
 """
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_login import current_user
 
@@ -31,10 +34,14 @@ SHORT_CACHE = f"public, max-age={LOOKUP_CACHE_SECONDS}"
 LONG_CACHE = "public, max-age=3600"
 
 
-def cacheable(response: Response, cache_control: str) -> Response:
-    """ETag (of the body) and Cache-Control; 304 when the client's If-None-Match matches."""
+def cacheable(response: Response, cache_control: str, etag: str | None = None) -> Response:
+    """ETag (of the body, unless given) and Cache-Control; 304 when the client's If-None-Match
+    matches."""
     response.headers["Cache-Control"] = cache_control
-    response.add_etag()
+    if etag is None:
+        response.add_etag()
+    else:
+        response.set_etag(etag)
     response.make_conditional(request)  # in place: 304 and an empty body when it matches
     return response
 
@@ -87,7 +94,17 @@ def verify_one(credential_id: str):
         response = problem(404, services.NOT_FOUND_TEXT)
         response.headers["Cache-Control"] = SHORT_CACHE
         return response
-    return _json(services.as_json(found), SHORT_CACHE)
+    body, etag = _answer(found, current_app.config.get("BASE_URL") or request.url_root)
+    return cacheable(current_app.response_class(body, mimetype="application/json"),
+                     SHORT_CACHE, etag)
+
+
+@lru_cache(maxsize=4096)
+def _answer(found: services.PublicCredential, site: str) -> tuple[bytes, str]:
+    """A credential's answer and its ETag: the same facts on the same site (`site`, the
+    address its verify_url is built on) make the same bytes, so they are made once."""
+    body: bytes = jsonify(services.as_json(found)).get_data()
+    return body, hashlib.sha1(body, usedforsecurity=False).hexdigest()
 
 
 @bp.post("/v1/verify/batch")
