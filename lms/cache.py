@@ -125,12 +125,16 @@ class Watched:
     Only with Redis as the cache: with the in-process default nothing tells one worker what
     another wrote, so :meth:`fetch` always builds. When Redis or the subscription fails, it
     builds too (and tries Redis again a few seconds later); a token is read again at least
-    every TOKEN_RECHECK seconds in case a subscription died unnoticed.
+    every TOKEN_RECHECK seconds in case a subscription died unnoticed. A value is kept at most
+    `max_age` seconds: the bound for a change made outside the app (psql, a migration, a
+    restored backup), which nothing announces.
     """
 
-    def __init__(self, name: str, tables: Collection[str], size: int = 4096) -> None:
+    def __init__(self, name: str, tables: Collection[str], max_age: float,
+                 size: int = 4096) -> None:
         self.name = name
         self.tables = frozenset(tables)
+        self.max_age = max_age
         self.size = size
         self.token_key = f"watched:{name}:token"
         _watches.append(self)
@@ -147,6 +151,8 @@ class Watched:
         return listener.fetch(self, key, build)
 
 
+#: The clock of the values' ages and the retries (a test moves it).
+_seconds = time.monotonic
 #: Seconds between two reads of a token that no announcement replaced.
 TOKEN_RECHECK = 5.0
 #: Seconds before a process tries Redis again after it failed.
@@ -172,7 +178,7 @@ class _Listener:
             if time.monotonic() > deadline:
                 raise TimeoutError("Redis did not confirm the subscription")
         self.tokens: dict[str, tuple[str, float]] = {}
-        self.values: dict[str, OrderedDict[str, tuple[str, Any]]] = {}
+        self.values: dict[str, OrderedDict[str, tuple[str, Any, float]]] = {}
         self.lock = threading.Lock()
         # redis-py reconnects and subscribes again on its own: what was announced in between
         # is lost, so after a reconnection every token is read again.
@@ -191,12 +197,12 @@ class _Listener:
                 return build()
             values = self.values.setdefault(watched.name, OrderedDict())
             kept = values.get(key)
-            if kept is not None and kept[0] == token:
+            if kept is not None and kept[0] == token and _seconds() < kept[2]:
                 values.move_to_end(key)
                 return kept[1]  # type: ignore[no-any-return]
         value = build()
         with self.lock:
-            values[key] = (token, value)
+            values[key] = (token, value, _seconds() + watched.max_age)
             values.move_to_end(key)
             if len(values) > watched.size:
                 values.popitem(last=False)
@@ -210,7 +216,7 @@ class _Listener:
             self.reconnected = False
             self.tokens.clear()
         kept = self.tokens.get(watched.name)
-        if kept is not None and time.monotonic() - kept[1] < TOKEN_RECHECK:
+        if kept is not None and _seconds() - kept[1] < TOKEN_RECHECK:
             return kept[0]
         token = cache.get(watched.token_key)
         if token is None:  # the first use (or Redis started afresh)
@@ -219,7 +225,7 @@ class _Listener:
                 watched.token_key)  # another process made it first
             if token is None:
                 raise ConnectionError("the token could not be stored")
-        self.tokens[watched.name] = (token, time.monotonic())
+        self.tokens[watched.name] = (token, _seconds())
         return token  # type: ignore[no-any-return]
 
     def forget(self, name: str) -> None:
@@ -243,13 +249,13 @@ def _listener() -> _Listener | None:
     found = current_app.extensions.get(LISTENER)
     if isinstance(found, _Listener) and found.pid == os.getpid():
         return found
-    if isinstance(found, float) and time.monotonic() < found:
+    if isinstance(found, float) and _seconds() < found:
         return None
     try:
         made = _Listener(url, current_app.config.get("CACHE_KEY_PREFIX", "lms:") + "watched")
     except Exception as exc:  # noqa: BLE001 - no Redis: every value is built
         log.warning("cache: no Redis subscription (%s); reading the database", exc)
-        current_app.extensions[LISTENER] = time.monotonic() + RETRY_AFTER
+        current_app.extensions[LISTENER] = _seconds() + RETRY_AFTER
         return None
     current_app.extensions[LISTENER] = made
     return made
@@ -258,7 +264,7 @@ def _listener() -> _Listener | None:
 def _drop_listener(listener: _Listener, exc: Exception) -> None:
     log.warning("cache: Redis subscription lost (%s); reading the database", exc)
     listener.close()
-    current_app.extensions[LISTENER] = time.monotonic() + RETRY_AFTER
+    current_app.extensions[LISTENER] = _seconds() + RETRY_AFTER
 
 
 def _renew(names: Collection[str]) -> None:

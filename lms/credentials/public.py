@@ -27,7 +27,8 @@ from lms.programme import Programme
 PUBLIC_STATUSES = ("active", "grace", "expired", "suspended", "revoked")
 #: At most this many IDs are looked up at once (a longer list is cut).
 MAX_LOOKUP = 500
-#: How long others (browsers, proxies) may keep a looked-up status: the API's Cache-Control.
+#: How long a looked-up status may be kept: by others (the API's Cache-Control) and, for a
+#: change made outside the app, by each of the platform's processes (lms.cache.Watched).
 LOOKUP_CACHE_SECONDS = 60
 
 CeState = tuple[ce_rules.State, ce_rules.Cycle]
@@ -156,9 +157,10 @@ _LOOKUP_MANY = _LOOKUP.where(Credential.credential_id.in_(bindparam("ids", expan
 
 
 #: What a lookup reads (the tables of _LOOKUP): a looked-up credential is kept until one of
-#: them is written.
+#: them is written, and (for a change made outside the app) no longer than others may keep it.
 _LOOKUPS = Watched("lookup", {Credential.__tablename__, User.__tablename__,
-                              CeHolder.__tablename__, CeRenewal.__tablename__})
+                              CeHolder.__tablename__, CeRenewal.__tablename__},
+                   max_age=LOOKUP_CACHE_SECONDS)
 
 
 def lookup_one(typed: str, today: date) -> PublicCredential | None:

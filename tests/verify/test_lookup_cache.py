@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from lms import cache as lms_cache
 from lms.auth.models import User
 from lms.credentials import services as credentials
+from lms.credentials.public import LOOKUP_CACHE_SECONDS
 from lms.extensions import db, engines
 from tests.auth.test_production import redis_client as redis_client_or_skip
 from tests.conftest import FreshContextClient, make_test_app
@@ -148,6 +149,21 @@ def test_a_rolled_back_write_keeps_the_copy_and_a_new_day_reads_again(workers, h
     # The CE cycle ends today: tomorrow the status follows the day, not the copy.
     reader.config["FROZEN_NOW"] = at(TODAY + timedelta(days=1))
     assert api(client, credential.credential_id)["status"] == "grace"
+
+
+def test_a_change_made_outside_the_app_shows_within_the_max_age(workers, holder,
+                                                                monkeypatch):
+    reader, writer, _ = workers
+    user, credential = holder(earned_on=date(2026, 1, 10), legal_name="Ada Okafor")
+    client = reader.test_client()
+    assert api(client, credential.credential_id)["holder_name"] == "Ada Okafor"
+    with writer.app_context(), db.engine.begin() as conn:  # as psql would: nothing announces it
+        conn.execute(text("UPDATE users SET legal_name = 'Ada Mensah' WHERE id = :id"),
+                     {"id": user.id})
+    assert api(client, credential.credential_id)["holder_name"] == "Ada Okafor"
+    later = lms_cache._seconds() + LOOKUP_CACHE_SECONDS + 1
+    monkeypatch.setattr(lms_cache, "_seconds", lambda: later)
+    assert api(client, credential.credential_id)["holder_name"] == "Ada Mensah"
 
 
 def test_a_lost_subscription_is_noticed(workers, holder):
