@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Flask,
@@ -100,6 +101,35 @@ class LmsFlask(Flask):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._sync: dict[object, object] = {}
+        self._urls: dict[tuple, str] = {}
+
+    #: At most this many URLs remembered (then the memory starts again).
+    URL_CACHE_MAX = 8192
+
+    def url_for(self, /, endpoint: str, *, _anchor: str | None = None,
+                _method: str | None = None, _scheme: str | None = None,
+                _external: bool | None = None, **values: Any) -> str:
+        # A page builds tens of links, each the same on every request (werkzeug's builder:
+        # ~8 µs each). Outside debug the result depends only on the endpoint, the values and
+        # the script root (the one URL default, the static files' content version, changes
+        # only on deploy), so a path once built is kept; external, relative (".name") and
+        # anchored URLs are built each time.
+        if (_anchor is not None or _method is not None or _scheme is not None or _external
+                or endpoint[:1] == "." or self.debug or not has_request_context()):
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method,
+                                   _scheme=_scheme, _external=_external, **values)
+        try:
+            key = (request_ctx.request.script_root, endpoint,
+                   *((name, value.__class__, value) for name, value in values.items()))
+            return self._urls[key]
+        except KeyError:
+            url = super().url_for(endpoint, **values)
+        except TypeError:  # a value that cannot be a key (a list of query values)
+            return super().url_for(endpoint, **values)
+        if len(self._urls) >= self.URL_CACHE_MAX:
+            self._urls.clear()
+        self._urls[key] = url
+        return url
 
     #: At most this many callables remembered (hooks and views are a few hundred; a callable
     #: made afresh per request, such as an `after_this_request` closure, must not grow it).
