@@ -4,15 +4,18 @@ No account needed; nothing private shown. A malformed ID and an unknown one get 
 """
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -21,6 +24,7 @@ from lms import clock
 from lms.auth.access import login_required
 from lms.credentials.certificates import qr_code
 from lms.credentials.ids import parse_id
+from lms.credentials.public import PublicCredential
 from lms.errors import NotFound, ValidationError
 from lms.mail import external_url
 from lms.verify import services
@@ -101,13 +105,37 @@ def credential(credential_id: str):
         abort(404, services.NOT_FOUND_TEXT)
     if found.credential_id != credential_id:  # typed in lower case or with spaces: one address
         return redirect(url_for(".credential", credential_id=found.credential_id), 301)
+    today = clock.now().date()
+    if request.cookies:  # perhaps someone signed in: the page is theirs
+        return _credential_page(found, today)
+    # Nobody signed in, no session: the page is the same for every such visitor, so it is
+    # made once per credential state, address and day (what an employer reloads).
+    pages = current_app.extensions.setdefault(ANONYMOUS_PAGES, {})
+    key = (found, request.url_root, request.full_path, current_app.config.get("BASE_URL"),
+           today)
+    page = pages.get(key)
+    if page is None:
+        page = _credential_page(found, today)
+        if not session.modified:  # nothing of a session in it (no form token)
+            if len(pages) >= ANONYMOUS_PAGES_MAX:
+                pages.clear()
+            pages[key] = page
+    return page
+
+
+#: app.extensions key: the public credential pages of visitors without a session, by
+#: credential state, address, site and day (at most ANONYMOUS_PAGES_MAX; then it starts again).
+ANONYMOUS_PAGES = "lms.verify.anonymous_pages"
+ANONYMOUS_PAGES_MAX = 1024
+
+
+def _credential_page(found: PublicCredential, today: date) -> str:
     page_url = external_url(".credential", credential_id=found.credential_id)
-    qr = _qr_svg(page_url)
     holder_view = _may_download_badge(found.credential_id)
     return render_template("verify/credential.html", credential=found, page_url=page_url,
-                           qr=qr, label=services.STATUS_LABELS[found.status],
+                           qr=_qr_svg(page_url), label=services.STATUS_LABELS[found.status],
                            explained=services.STATUS_EXPLAINED[found.status],
-                           holder_view=holder_view, today=clock.now().date(),
+                           holder_view=holder_view, today=today,
                            linkedin=services.linkedin_url(
                                found.credential_id, found.credential_name, found.issued_on,
                                found.valid_until) if holder_view else None)

@@ -103,6 +103,8 @@ def test_a_revocation_through_another_worker_shows_on_the_next_lookup(workers, h
     other = writer.test_client()
     assert api(client, credential.credential_id)["status"] == "active"
     assert api(other, credential.credential_id)["status"] == "active"
+    before = client.get(f"/verify/{credential.credential_id}").get_data(as_text=True)
+    assert "Active" in before and "Revoked" not in before  # an anonymous page, kept
     with writer.app_context():
         credentials.change_state(credentials.get_credential(credential.credential_id),
                                  "revoke", "Exam misconduct", None, at(TODAY))
