@@ -249,13 +249,14 @@ def autocommit_statements(app, backend):
 
 @pytest.fixture
 def count_queries(app):
-    """with count_queries() as counter: ...; counter.count is the number of SQL statements."""
+    """with count_queries() as counter: ...; counter.count is the number of SQL statements
+    (count_queries(of=other_app): the statements of another app made in the test)."""
     from contextlib import contextmanager
 
     from sqlalchemy import event
 
     @contextmanager
-    def counting():
+    def counting(of=None):
         class Counter:
             count = 0
             statements: list[str] = []
@@ -267,7 +268,11 @@ def count_queries(app):
             counter.count += 1
             counter.statements.append(statement)
 
-        watched = engines()  # the main engine and the one GET requests read through
+        if of is None:
+            watched = engines()  # the main engine and the one GET requests read through
+        else:
+            with of.app_context():
+                watched = engines()
         for engine in watched:
             event.listen(engine, "before_cursor_execute", before)
         try:

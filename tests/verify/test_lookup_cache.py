@@ -9,17 +9,16 @@ of the test's own, removed afterwards.
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from lms import cache as lms_cache
 from lms.auth.models import User
 from lms.credentials import services as credentials
 from lms.credentials.public import LOOKUP_CACHE_SECONDS
-from lms.extensions import db, engines
+from lms.extensions import db
 from tests.auth.test_production import redis_client as redis_client_or_skip
 from tests.conftest import FreshContextClient, make_test_app
 from tests.verify.conftest import TODAY, at
@@ -49,51 +48,33 @@ def workers(app, programme_dir, tmp_path, today_is):
         redis_client.delete(key)
 
 
-@contextmanager
-def statements(app):
-    """Count the SQL statements `app` sends while the block runs."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        watched = engines()
-    for engine in watched:
-        event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        for engine in watched:
-            event.remove(engine, "before_cursor_execute", note)
-
-
 def api(client, credential_id: str) -> dict:
     response = client.get(f"/api/v1/verify/{credential_id}")
     assert response.status_code == 200
     return response.get_json()
 
 
-def test_a_lookup_is_read_once_per_process_until_its_tables_change(workers, holder):
+def test_a_lookup_is_read_once_per_process_until_its_tables_change(workers, holder,
+                                                                    count_queries):
     reader, writer, _ = workers
     _, credential = holder(earned_on=date(2026, 1, 10), legal_name="Ada Okafor")
     client = reader.test_client()
-    with statements(reader) as first:
+    with count_queries(of=reader) as first:
         assert api(client, credential.credential_id)["status"] == "active"
-    assert first, "the first lookup reads the database"
-    with statements(reader) as again:
+    assert first.count, "the first lookup reads the database"
+    with count_queries(of=reader) as again:
         for _ in range(3):
             body = api(client, credential.credential_id)
         page = client.get(f"/verify/{credential.credential_id}").get_data(as_text=True)
-    assert again == []  # the API and the page alike, from the process's copy
+    assert again.count == 0  # the API and the page alike, from the process's copy
     assert body["holder_name"] == "Ada Okafor" and "Ada Okafor" in page
     # A write to a table the lookup does not read (a course) keeps the copy.
     with writer.app_context():
         db.session.execute(text("SELECT 1"))
         db.session.commit()
-    with statements(reader) as unrelated:
+    with count_queries(of=reader) as unrelated:
         api(client, credential.credential_id)
-    assert unrelated == []
+    assert unrelated.count == 0
 
 
 def test_a_revocation_through_another_worker_shows_on_the_next_lookup(workers, holder):
@@ -136,7 +117,8 @@ def test_the_cli_and_raw_sql_are_seen_too(workers, holder):
     assert api(client, credential.credential_id)["holder_name"] == "Ada Mensah"
 
 
-def test_a_rolled_back_write_keeps_the_copy_and_a_new_day_reads_again(workers, holder):
+def test_a_rolled_back_write_keeps_the_copy_and_a_new_day_reads_again(workers, holder,
+                                                                     count_queries):
     reader, writer, _ = workers
     user, credential = holder(earned_on=TODAY - timedelta(days=729))  # valid until TODAY
     client = reader.test_client()
@@ -145,9 +127,9 @@ def test_a_rolled_back_write_keeps_the_copy_and_a_new_day_reads_again(workers, h
         db.session.get(User, user.id).legal_name = "Never Saved"
         db.session.flush()
         db.session.rollback()
-    with statements(reader) as after_rollback:
+    with count_queries(of=reader) as after_rollback:
         assert api(client, credential.credential_id)["holder_name"] != "Never Saved"
-    assert after_rollback == []
+    assert after_rollback.count == 0
     # The CE cycle ends today: tomorrow the status follows the day, not the copy.
     reader.config["FROZEN_NOW"] = at(TODAY + timedelta(days=1))
     assert api(client, credential.credential_id)["status"] == "grace"
@@ -185,7 +167,7 @@ def test_a_lost_subscription_is_noticed(workers, holder):
 
 
 def test_without_redis_every_lookup_reads_the_database(app, programme_dir, holder, today_is,
-                                                        tmp_path):
+                                                        tmp_path, count_queries):
     _, credential = holder(earned_on=date(2026, 1, 10))
     down = make_test_app(str(tmp_path / "down"), app.config["SQLALCHEMY_DATABASE_URI"],
                          FROZEN_NOW=app.config["FROZEN_NOW"],
@@ -194,8 +176,8 @@ def test_without_redis_every_lookup_reads_the_database(app, programme_dir, holde
     down.test_client_class = FreshContextClient
     client = down.test_client()
     for _ in range(2):
-        with statements(down) as seen:
+        with count_queries(of=down) as seen:
             assert api(client, credential.credential_id)["status"] == "active"
-        assert seen  # no copy: read each time, and no error
+        assert seen.count  # no copy: read each time, and no error
     with down.app_context():
         db.engine.dispose()
