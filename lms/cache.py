@@ -40,7 +40,9 @@ _MISSING = object()
 SHARED = "lms.cache_shared"
 #: Where a session keeps the names of the tables its transaction wrote ("*": unknown).
 WRITTEN = "lms.written_tables"
-_WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY|WITH)\b", re.IGNORECASE)
+#: A raw SQL statement that only reads (comments before it allowed); any other may write.
+_READ_SQL = re.compile(r"(\s+|--[^\n]*\n|/\*.*?\*/)*(SELECT|SHOW|EXPLAIN|VALUES)\b(?!.*\bINTO\b)",
+                       re.IGNORECASE | re.DOTALL)
 #: app.extensions key: the versioned entries this process keeps (remembered), newest last.
 LOCAL = "lms.cache_local"
 #: How many versioned entries a process keeps in memory.
@@ -114,18 +116,21 @@ class Watched:
     those tables.
 
     A token in Redis stands for the tables' current state. Every transaction that writes one
-    of them (through the ORM's unit of work, or an INSERT/UPDATE/DELETE a session runs), in
-    any process (a web worker, the CLI, a task worker), replaces the token right after it
-    commits and announces it on a Redis channel. Each process keeps the token it read and its
-    values under that token; it reads the channel (without waiting) before every use, so a
-    change shows on the next request whichever worker answers it, and a value is built (from
-    the database) at most once per process and token. The token is read before the database,
-    so a value read while a write commits is kept under the token that write replaces.
+    of them (through the ORM's unit of work, or a statement that writes run by a session), in
+    any process (a web worker, the CLI, a task worker), replaces the token right after its
+    COMMIT (not a savepoint's) and announces it on a Redis channel. Each process keeps the
+    token it read and its values under that token; it reads the channel (without waiting)
+    before every use, so a change shows on the next request whichever worker answers it, and
+    a value is built (from the database) at most once per process and token. The token is
+    read before the database, so a value read while a write commits is kept under the token
+    that write replaces.
 
-    Only with Redis as the cache: with the in-process default nothing tells one worker what
-    another wrote, so :meth:`fetch` always builds. When Redis or the subscription fails, it
-    builds too (and tries Redis again a few seconds later); a token is read again at least
-    every TOKEN_RECHECK seconds in case a subscription died unnoticed. A value is kept at most
+    Writes must go through a session (as every write in this code base does): a statement run
+    on a bare Connection, or the legacy ``bulk_*`` methods, are not seen. Only with Redis as
+    the cache: with the in-process default nothing tells one worker what another wrote, so
+    :meth:`fetch` always builds. When Redis or the subscription fails, it builds too (and
+    tries Redis again RETRY_AFTER seconds later); a token is read again at least every
+    TOKEN_RECHECK seconds in case a subscription died unnoticed. A value is kept at most
     `max_age` seconds: the bound for a change made outside the app (psql, a migration, a
     restored backup), which nothing announces.
     """
@@ -136,7 +141,6 @@ class Watched:
         self.tables = frozenset(tables)
         self.max_age = max_age
         self.size = size
-        self.token_key = f"watched:{name}:token"
         _watches.append(self)
 
     def fetch(self, key: str, build: Callable[[], T]) -> T:
@@ -157,29 +161,50 @@ _seconds = time.monotonic
 TOKEN_RECHECK = 5.0
 #: Seconds before a process tries Redis again after it failed.
 RETRY_AFTER = 5.0
-#: app.extensions key: this process's _Listener (or the time to try again).
+#: Seconds a Redis command may take before Watched gives up on it (a commit waits for its
+#: announcement: a hung Redis must not hang every write).
+REDIS_TIMEOUT = 1.0
+#: app.extensions keys: this process's _Listener (or the time to try again), its Redis client.
 LISTENER = "lms.cache_listener"
+CLIENT = "lms.cache_client"
+_listener_lock = threading.Lock()
+
+
+def _names(prefix: str) -> tuple[str, str]:
+    """(the tokens' key prefix, the announcements' channel) under the app's cache prefix."""
+    return f"{prefix}watched:token:", f"{prefix}watched"
+
+
+def _client() -> Any:
+    """This process's own Redis client for Watched (short timeouts), made after any fork."""
+    found = current_app.extensions.get(CLIENT)
+    if found is not None and found[0] == os.getpid():
+        return found[1]
+    import redis  # the production extra: only imported when Redis is configured
+
+    client = redis.Redis.from_url(current_app.extensions[SHARED], socket_timeout=REDIS_TIMEOUT,
+                                  socket_connect_timeout=REDIS_TIMEOUT)
+    current_app.extensions[CLIENT] = (os.getpid(), client)
+    return client
 
 
 class _Listener:
     """One process's tokens and values, and its subscription to the announcements."""
 
-    def __init__(self, url: str, channel: str) -> None:
-        import redis  # the production extra: only imported when Redis is configured
-
+    def __init__(self, client: Any, prefix: str) -> None:
         self.pid = os.getpid()
-        self.channel = channel
-        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self.subscription = self.client.pubsub()
+        self.client = client
+        self.token_prefix, channel = _names(prefix)
+        self.subscription = client.pubsub()
         self.subscription.subscribe(channel)
-        deadline = time.monotonic() + 1
+        deadline = time.monotonic() + REDIS_TIMEOUT
         while (message := self.subscription.get_message(timeout=0.1)) is None or (
                 message["type"] != "subscribe"):
             if time.monotonic() > deadline:
                 raise TimeoutError("Redis did not confirm the subscription")
-        self.tokens: dict[str, tuple[str, float]] = {}
-        self.values: dict[str, OrderedDict[str, tuple[str, Any, float]]] = {}
-        self.lock = threading.Lock()
+        self.tokens: dict[str, tuple[bytes, float]] = {}
+        self.values: dict[str, OrderedDict[str, tuple[bytes, Any, float]]] = {}
+        self.lock = threading.RLock()
         # redis-py reconnects and subscribes again on its own: what was announced in between
         # is lost, so after a reconnection every token is read again.
         self.reconnected = False
@@ -208,7 +233,7 @@ class _Listener:
                 values.popitem(last=False)
         return value
 
-    def _token(self, watched: Watched) -> str:
+    def _token(self, watched: Watched) -> bytes:
         while (message := self.subscription.get_message(timeout=0.0)) is not None:
             if message["type"] == "message":
                 self.tokens.pop(message["data"].decode(), None)
@@ -218,11 +243,11 @@ class _Listener:
         kept = self.tokens.get(watched.name)
         if kept is not None and _seconds() - kept[1] < TOKEN_RECHECK:
             return kept[0]
-        token = cache.get(watched.token_key)
-        if token is None:  # the first use (or Redis started afresh)
-            made = uuid.uuid4().hex
-            token = made if cache.add(watched.token_key, made, timeout=0) else cache.get(
-                watched.token_key)  # another process made it first
+        key = self.token_prefix + watched.name
+        token = self.client.get(key)
+        if token is None:  # the first use (or Redis started afresh); another process may win
+            self.client.set(key, uuid.uuid4().hex, nx=True)
+            token = self.client.get(key)
             if token is None:
                 raise ConnectionError("the token could not be stored")
         self.tokens[watched.name] = (token, _seconds())
@@ -233,53 +258,61 @@ class _Listener:
             self.tokens.pop(name, None)
 
     def close(self) -> None:
-        try:
-            self.subscription.close()
-            self.client.close()
-        except Exception as exc:  # noqa: BLE001 - it is being dropped because it failed
-            log.debug("cache: closing the subscription: %s", exc)
+        with self.lock:
+            try:
+                self.subscription.close()
+            except Exception as exc:  # noqa: BLE001 - it is being dropped because it failed
+                log.debug("cache: closing the subscription: %s", exc)
 
 
 def _listener() -> _Listener | None:
     """This process's listener: made on first use (after gunicorn forks), None while Redis is
     not the cache or cannot be reached."""
-    url = current_app.extensions.get(SHARED)
-    if not url:
+    if not current_app.extensions.get(SHARED):
         return None
     found = current_app.extensions.get(LISTENER)
     if isinstance(found, _Listener) and found.pid == os.getpid():
         return found
     if isinstance(found, float) and _seconds() < found:
         return None
-    try:
-        made = _Listener(url, current_app.config.get("CACHE_KEY_PREFIX", "lms:") + "watched")
-    except Exception as exc:  # noqa: BLE001 - no Redis: every value is built
-        log.warning("cache: no Redis subscription (%s); reading the database", exc)
-        current_app.extensions[LISTENER] = _seconds() + RETRY_AFTER
-        return None
-    current_app.extensions[LISTENER] = made
-    return made
+    with _listener_lock:
+        found = current_app.extensions.get(LISTENER)  # another thread may have made it
+        if isinstance(found, _Listener) and found.pid == os.getpid():
+            return found
+        try:
+            made = _Listener(_client(), current_app.config.get("CACHE_KEY_PREFIX", "lms:"))
+        except Exception as exc:  # noqa: BLE001 - no Redis: every value is built
+            log.warning("cache: no Redis subscription (%s); reading the database", exc)
+            current_app.extensions[LISTENER] = _seconds() + RETRY_AFTER
+            return None
+        current_app.extensions[LISTENER] = made
+        return made
 
 
 def _drop_listener(listener: _Listener, exc: Exception) -> None:
     log.warning("cache: Redis subscription lost (%s); reading the database", exc)
+    with _listener_lock:
+        if current_app.extensions.get(LISTENER) is listener:
+            current_app.extensions[LISTENER] = _seconds() + RETRY_AFTER
     listener.close()
-    current_app.extensions[LISTENER] = _seconds() + RETRY_AFTER
 
 
 def _renew(names: Collection[str]) -> None:
-    """Replace the tokens of `names` and announce it (after a commit that wrote their tables)."""
-    listener = _listener()
+    """Replace the tokens of `names` and announce it (after a COMMIT that wrote their
+    tables), in one round trip on this process's own client, whatever its listener's state."""
+    token_prefix, channel = _names(current_app.config.get("CACHE_KEY_PREFIX", "lms:"))
+    found = current_app.extensions.get(LISTENER)
+    if isinstance(found, _Listener) and found.pid == os.getpid():
+        for name in names:  # this process's next use reads the new token
+            found.forget(name)
     try:
+        pipe = _client().pipeline(transaction=False)
         for name in names:
-            cache.set(f"watched:{name}:token", uuid.uuid4().hex, timeout=0)
-            if listener is not None:
-                listener.forget(name)
-                listener.client.publish(listener.channel, name)
-    except Exception as exc:  # noqa: BLE001 - then no process trusts its tokens any longer
+            pipe.set(token_prefix + name, uuid.uuid4().hex)
+            pipe.publish(channel, name)
+        pipe.execute()
+    except Exception as exc:  # noqa: BLE001 - the others' copies then age out (max_age)
         log.warning("cache: could not announce a change to %s (%s)", ", ".join(names), exc)
-        if listener is not None:
-            _drop_listener(listener, exc)
 
 
 def _writing(session: orm.Session) -> bool:
@@ -306,12 +339,14 @@ def _note_statement_tables(state: orm.ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
         _written(state.session).add(getattr(table, "name", None) or "*")
-    elif isinstance(state.statement, TextClause) and _WRITE_SQL.match(state.statement.text):
-        _written(state.session).add("*")  # raw SQL that may write: any table
+    elif isinstance(state.statement, TextClause) and not _READ_SQL.match(state.statement.text):
+        _written(state.session).add("*")  # raw SQL that is not a plain read: any table
 
 
 @event.listens_for(orm.Session, "after_commit")
 def _renew_watched(session: orm.Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the COMMIT is yet to come
+        return
     written = session.info.pop(WRITTEN, None)
     if not written or not has_app_context() or not current_app.extensions.get(SHARED):
         return
@@ -322,4 +357,5 @@ def _renew_watched(session: orm.Session) -> None:
 
 @event.listens_for(orm.Session, "after_rollback")
 def _forget_written(session: orm.Session) -> None:
-    session.info.pop(WRITTEN, None)
+    if not session.in_nested_transaction():  # (after a savepoint's, what came before stays)
+        session.info.pop(WRITTEN, None)

@@ -432,7 +432,7 @@ def _load_bytes(raw: bytes, shown: str) -> tuple[Programme | None, list[Programm
                        for line, message in issues]
 
 
-_cache: dict[Path, tuple[tuple[int, int], str, Programme | None,
+_cache: dict[Path, tuple[tuple[int, int, int, int], str, Programme | None,
                          list[ProgrammeProblem]]] = {}
 _cache_lock = threading.Lock()
 
@@ -453,26 +453,38 @@ def programme_digest(path: Path | str) -> str:
     return _programme_and_digest(path)[1]
 
 
-#: Where each path's program.yml is (a folder or a file, links followed), by working
-#: directory and path: worked out once per process, as every request asks.
-_located: dict[tuple[str, Path | str], Path] = {}
+#: For each path asked for (by working directory): the program.yml to read, as given (so a
+#: link that a deploy swaps is followed), and its cache entry's key (links resolved: a folder
+#: and its file share one entry). Worked out once per process, as every request asks.
+_located: dict[tuple[str, Path | str], tuple[Path, Path]] = {}
+
+
+def _locate(path: Path | str) -> tuple[Path, Path]:
+    file = _resolve(path)
+    return file, file.resolve()
 
 
 def _programme_and_digest(path: Path | str) -> tuple[Programme, str]:
     where = (os.getcwd(), path)  # a relative path follows the working directory
-    path = _located.get(where) or _resolve(path).resolve()
+    located = _located.get(where) or _locate(path)
     try:
-        info = path.stat()
-    except OSError as exc:
-        raise InvalidProgramme([ProgrammeProblem(str(path), 1, f"cannot read file: "
-                                                 f"{exc.strerror or exc}")]) from exc
-    _located[where] = path  # only once found: a folder made later is still found
-    stamp = (info.st_mtime_ns, info.st_size)
+        info = located[0].stat()
+    except OSError:
+        located = _locate(path)  # it may have moved since it was found: look again
+        try:
+            info = located[0].stat()
+        except OSError as exc:
+            _located.pop(where, None)
+            raise InvalidProgramme([ProgrammeProblem(str(located[1]), 1, "cannot read "
+                                    f"file: {exc.strerror or exc}")]) from exc
+    _located[where] = located  # only once found: a folder made later is still found
+    file, path = located
+    stamp = (info.st_mtime_ns, info.st_size, info.st_ino, info.st_dev)  # (a swapped link too)
     with _cache_lock:
         cached = _cache.get(path)
     if cached is None or cached[0] != stamp:
         try:
-            raw = path.read_bytes()
+            raw = file.read_bytes()
         except OSError as exc:
             raise InvalidProgramme([ProgrammeProblem(str(path), 1, f"cannot read file: "
                                                      f"{exc.strerror or exc}")]) from exc

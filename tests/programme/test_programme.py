@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -318,6 +319,30 @@ def test_programme_for_caches_until_the_file_changes():
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
     second = programme_for(path)
     assert second is not first and second.maintenance.hours_per_cycle == 32
+
+
+def test_programme_for_follows_a_link_a_deploy_swaps(tmp_path):
+    """Where program.yml is, is worked out once per process; a `current -> releases/N` link
+    swapped by a deploy is still followed, even to a file of the same size and time, and a
+    release deleted after the swap is not held on to."""
+    old, new = tmp_path / "releases" / "1", tmp_path / "releases" / "2"
+    for release, hours in ((old, 30), (new, 31)):
+        release.mkdir(parents=True)
+        (release / "program.yml").write_text(
+            PROGRAM.replace("hours_per_cycle: 30", f"hours_per_cycle: {hours}"), encoding="utf-8")
+        os.utime(release / "program.yml", ns=(0, 10**18))  # the same time for both
+    current = tmp_path / "current"
+    current.symlink_to(old)
+    assert programme_for(current).maintenance.hours_per_cycle == 30
+    swap = tmp_path / "current.new"
+    swap.symlink_to(new)
+    swap.replace(current)
+    assert programme_for(current).maintenance.hours_per_cycle == 31
+    shutil.rmtree(old)
+    assert programme_for(current).maintenance.hours_per_cycle == 31
+    shutil.rmtree(new)
+    with pytest.raises(InvalidProgramme, match="cannot read file"):
+        programme_for(current)
 
 
 def test_programme_for_raises_with_the_problems():

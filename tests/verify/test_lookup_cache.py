@@ -12,6 +12,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from lms import cache as lms_cache
@@ -115,6 +116,39 @@ def test_the_cli_and_raw_sql_are_seen_too(workers, holder):
         db.session.get(User, user.id).legal_name = "Ada Mensah"
         db.session.commit()
     assert api(client, credential.credential_id)["holder_name"] == "Ada Mensah"
+    with writer.app_context():  # raw SQL with a comment in front is a write too
+        db.session.execute(text("/* fix */ UPDATE users SET legal_name = 'Ada M.' WHERE id = :id"),
+                           {"id": user.id})
+        db.session.commit()
+    assert api(client, credential.credential_id)["holder_name"] == "Ada M."
+
+
+def test_savepoints_neither_hide_nor_announce_early(workers, holder):
+    """A savepoint rolled back keeps what the transaction wrote before it; a savepoint released
+    announces nothing until the transaction's own COMMIT."""
+    reader, writer, _ = workers
+    user, credential = holder(earned_on=date(2026, 1, 10), legal_name="Ada Okafor")
+    client = reader.test_client()
+    assert api(client, credential.credential_id)["holder_name"] == "Ada Okafor"
+    with writer.app_context():
+        db.session.get(User, user.id).legal_name = "Ada Mensah"
+        db.session.flush()
+        savepoint = db.session.begin_nested()
+        db.session.execute(text("SELECT 1"))
+        savepoint.rollback()  # (as the services' IntegrityError paths do)
+        db.session.commit()
+    assert api(client, credential.credential_id)["holder_name"] == "Ada Mensah"
+    with writer.app_context():
+        with db.session.begin_nested():  # released here: not committed yet
+            db.session.get(User, user.id).legal_name = "Ada Okafor-Mensah"
+        # a lookup now reads the committed name and must not keep it past the COMMIT (the
+        # test apps share SQLite's one connection, so only PostgreSQL can show this)
+        plain = FlaskClient(reader, reader.response_class)  # (the test's client would commit)
+        seen = api(plain, credential.credential_id)["holder_name"]
+        if db.engine.dialect.name == "postgresql":
+            assert seen == "Ada Mensah"
+        db.session.commit()
+    assert api(client, credential.credential_id)["holder_name"] == "Ada Okafor-Mensah"
 
 
 def test_a_rolled_back_write_keeps_the_copy_and_a_new_day_reads_again(workers, holder,
