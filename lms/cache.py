@@ -18,13 +18,14 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from itertools import chain
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, has_app_context
 from flask_caching import Cache
-from sqlalchemy import TextClause, event, orm
+from sqlalchemy import Column, TextClause, event, orm
+from sqlalchemy import inspect as sa_inspect
 
 from lms.extensions import db
 
@@ -136,12 +137,27 @@ class Watched:
     """
 
     def __init__(self, name: str, tables: Collection[str], max_age: float,
-                 size: int = 4096) -> None:
+                 columns: Mapping[str, Collection[str]] | None = None, size: int = 4096) -> None:
         self.name = name
         self.tables = frozenset(tables)
+        #: For a table named here, an UPDATE of other columns changes nothing (the users' sign-in
+        #: time for a lookup that reads only their names); rows added or removed still do.
+        self.columns = {table: frozenset(names) for table, names in (columns or {}).items()}
         self.max_age = max_age
         self.size = size
         _watches.append(self)
+
+    def changed_by(self, written: set[str]) -> bool:
+        """Whether a transaction that wrote `written` ("table", "table.column" for an UPDATE
+        of that column, "*" for anything) changed what this reads."""
+        if "*" in written or not self.tables.isdisjoint(written):
+            return True
+        for name in written:
+            table, _, column = name.partition(".")
+            if column and table in self.tables and (
+                    table not in self.columns or column in self.columns[table]):
+                return True
+        return False
 
     def fetch(self, key: str, build: Callable[[], T]) -> T:
         """The value kept under `key` (which names every other input's version, such as the
@@ -326,10 +342,17 @@ def _written(session: orm.Session) -> set[str]:
 
 @event.listens_for(orm.Session, "after_flush")
 def _note_flushed_tables(session: orm.Session, _flush_context: Any) -> None:
-    if _watches:  # new, dirty and deleted still list what this flush wrote
-        written = _written(session)
-        for instance in chain(session.new, session.dirty, session.deleted):
-            written.update(table.name for table in orm.object_mapper(instance).tables)
+    if not _watches:  # new, dirty and deleted still list what this flush wrote
+        return
+    written = _written(session)
+    for instance in chain(session.new, session.deleted):
+        written.update(table.name for table in orm.object_mapper(instance).tables)
+    for instance in session.dirty:  # an UPDATE: of which columns
+        state = sa_inspect(instance)
+        for attr in state.mapper.column_attrs:
+            if state.attrs[attr.key].history.has_changes():
+                written.update(f"{column.table.name}.{column.name}" for column in attr.columns
+                               if isinstance(column, Column))
 
 
 @event.listens_for(orm.Session, "do_orm_execute")
@@ -337,8 +360,12 @@ def _note_statement_tables(state: orm.ORMExecuteState) -> None:
     if not _watches:
         return
     if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        _written(state.session).add(getattr(table, "name", None) or "*")
+        table = getattr(getattr(state.statement, "table", None), "name", None) or "*"
+        values = getattr(state.statement, "_values", None) if state.is_update else None
+        if values and table != "*" and not state.parameters:  # UPDATE ... SET these columns
+            _written(state.session).update(f"{table}.{getattr(key, 'key', key)}" for key in values)
+        else:
+            _written(state.session).add(table)
     elif isinstance(state.statement, TextClause) and not _READ_SQL.match(state.statement.text):
         _written(state.session).add("*")  # raw SQL that is not a plain read: any table
 
@@ -350,7 +377,7 @@ def _renew_watched(session: orm.Session) -> None:
     written = session.info.pop(WRITTEN, None)
     if not written or not has_app_context() or not current_app.extensions.get(SHARED):
         return
-    names = [w.name for w in _watches if "*" in written or written & w.tables]
+    names = [w.name for w in _watches if w.changed_by(written)]
     if names:
         _renew(names)
 

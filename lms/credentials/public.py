@@ -156,11 +156,13 @@ _LOOKUP_ONE = _LOOKUP.where(Credential.credential_id == bindparam("id"))
 _LOOKUP_MANY = _LOOKUP.where(Credential.credential_id.in_(bindparam("ids", expanding=True)))
 
 
-#: What a lookup reads (the tables of _LOOKUP): a looked-up credential is kept until one of
-#: them is written, and (for a change made outside the app) no longer than others may keep it.
+#: What a lookup reads (the tables of _LOOKUP; of users only the names, so a sign-in, which
+#: writes the user's sign-in time, keeps it): a looked-up credential is kept until one of them
+#: is written, and (for a change made outside the app) no longer than others may keep it.
 _LOOKUPS = Watched("lookup", {Credential.__tablename__, User.__tablename__,
                               CeHolder.__tablename__, CeRenewal.__tablename__},
-                   max_age=LOOKUP_CACHE_SECONDS)
+                   max_age=LOOKUP_CACHE_SECONDS,
+                   columns={User.__tablename__: {User.legal_name.key, User.name.key}})
 
 
 def lookup_one(typed: str, today: date) -> PublicCredential | None:

@@ -16,12 +16,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from lms import cache as lms_cache
+from lms.auth import services as auth
 from lms.auth.models import User
 from lms.credentials import services as credentials
 from lms.credentials.public import LOOKUP_CACHE_SECONDS
 from lms.extensions import db
 from tests.auth.test_production import redis_client as redis_client_or_skip
-from tests.conftest import FreshContextClient, make_test_app
+from tests.conftest import DEFAULT_PASSWORD, FreshContextClient, make_test_app
 from tests.verify.conftest import TODAY, at
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -58,7 +59,7 @@ def api(client, credential_id: str) -> dict:
 def test_a_lookup_is_read_once_per_process_until_its_tables_change(workers, holder,
                                                                     count_queries):
     reader, writer, _ = workers
-    _, credential = holder(earned_on=date(2026, 1, 10), legal_name="Ada Okafor")
+    user, credential = holder(earned_on=date(2026, 1, 10), legal_name="Ada Okafor")
     client = reader.test_client()
     with count_queries(of=reader) as first:
         assert api(client, credential.credential_id)["status"] == "active"
@@ -69,10 +70,12 @@ def test_a_lookup_is_read_once_per_process_until_its_tables_change(workers, hold
         page = client.get(f"/verify/{credential.credential_id}").get_data(as_text=True)
     assert again.count == 0  # the API and the page alike, from the process's copy
     assert body["holder_name"] == "Ada Okafor" and "Ada Okafor" in page
-    # A write to a table the lookup does not read (a course) keeps the copy.
+    # A read, and a write the lookup does not read (the holder signs in: their sign-in time
+    # and a session), keep the copy.
     with writer.app_context():
         db.session.execute(text("SELECT 1"))
         db.session.commit()
+        auth.sign_in(user.email, DEFAULT_PASSWORD, at(TODAY))
     with count_queries(of=reader) as unrelated:
         api(client, credential.credential_id)
     assert unrelated.count == 0
@@ -215,3 +218,16 @@ def test_without_redis_every_lookup_reads_the_database(app, programme_dir, holde
         assert seen.count  # no copy: read each time, and no error
     with down.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(("written", "changed"), [
+    ({"users"}, True), ({"users.legal_name"}, True), ({"users.name", "users.last_login_at"}, True),
+    ({"users.last_login_at"}, False), ({"user_sessions"}, False), ({"credentials.state"}, True),
+    ({"credentials"}, True), ({"*"}, True), (set(), False), ({"courses.title"}, False)])
+def test_what_a_watched_value_depends_on(written, changed):
+    watched = lms_cache.Watched("unit", {"users", "credentials"}, max_age=1,
+                                columns={"users": {"legal_name", "name"}})
+    try:
+        assert watched.changed_by(written) is changed
+    finally:
+        lms_cache._watches.remove(watched)
