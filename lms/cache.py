@@ -349,10 +349,11 @@ def _note_flushed_tables(session: orm.Session, _flush_context: Any) -> None:
         written.update(table.name for table in orm.object_mapper(instance).tables)
     for instance in session.dirty:  # an UPDATE: of which columns
         state = sa_inspect(instance)
-        for attr in state.mapper.column_attrs:
-            if state.attrs[attr.key].history.has_changes():
-                written.update(f"{column.table.name}.{column.name}" for column in attr.columns
-                               if isinstance(column, Column))
+        changed = [f"{column.table.name}.{column.name}" for attr in state.mapper.column_attrs
+                   if state.attrs[attr.key].history.has_changes()
+                   for column in attr.columns if isinstance(column, Column)]
+        # none seen (a key set through a relationship during the flush): the whole row
+        written.update(changed or (table.name for table in state.mapper.tables))
 
 
 @event.listens_for(orm.Session, "do_orm_execute")
