@@ -100,6 +100,14 @@ def remembered(key: str, build: Callable[[], T], timeout: int | None = None) -> 
     return found  # type: ignore[no-any-return]
 
 
+def keep(memo: dict[Any, Any], key: Any, value: Any, most: int) -> None:
+    """Put `value` in a per-process memo of at most `most` entries, emptied when full (what
+    it holds is cheap to make again; a flood of distinct keys only costs a fresh start)."""
+    if len(memo) >= most:
+        memo.clear()
+    memo[key] = value
+
+
 def clear() -> None:
     """Empty the app's cache, shared and local (tests, whose emptied tables reuse ids)."""
     cache.clear()

@@ -26,6 +26,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from lms.cache import keep
 from lms.dbtypes import DB_INT_MAX
 from lms.extensions import READ_ENGINE, READS, db, engines
 from lms.markdown import render as render_markdown
@@ -126,9 +127,7 @@ class LmsFlask(Flask):
             url = super().url_for(endpoint, **values)
         except TypeError:  # a value that cannot be a key (a list of query values)
             return super().url_for(endpoint, **values)
-        if len(self._urls) >= self.URL_CACHE_MAX:
-            self._urls.clear()
-        self._urls[key] = url
+        keep(self._urls, key, url, self.URL_CACHE_MAX)
         return url
 
     #: At most this many callables remembered (hooks and views are a few hundred; a callable

@@ -22,6 +22,7 @@ from flask_login import current_user
 
 from lms import clock
 from lms.auth.access import login_required
+from lms.cache import keep
 from lms.credentials.certificates import qr_code
 from lms.credentials.ids import parse_id
 from lms.credentials.public import PublicCredential
@@ -117,9 +118,7 @@ def credential(credential_id: str):
     if page is None:
         page = _credential_page(found, today)
         if not session.modified:  # nothing of a session in it (no form token)
-            if len(pages) >= ANONYMOUS_PAGES_MAX:
-                pages.clear()
-            pages[key] = page
+            keep(pages, key, page, ANONYMOUS_PAGES_MAX)
     return page
 
 
