@@ -9,7 +9,8 @@
    whatever later generators add (GENERATORS: credentials, posts ...; a generator whose table
    does not exist is skipped). A database already at that scale is reused (--regenerate
    starts again).
-2. Starts the app (wsgi:app) and a bare Flask route (bench.bare:app) under the same gunicorn
+2. Starts the app (bench.app:app: wsgi's app plus two floor pages, the signed-in answer and
+   the bare layout) and a bare Flask route (bench.bare:app) under the same gunicorn
    settings (2 sync workers), with Redis as the shared cache as in production (--redis; the
    in-process cache when it does not answer), signs the demo learner in once and passes the
    session cookie. The verification API is compared with the bare JSON route (issue 13).
@@ -49,6 +50,8 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 #: Pages measured against the bare JSON route (issue 13: "a bare Flask JSON route").
 JSON_PAGES = {"verify API"}
 BARE_JSON = "/json"
+#: The app as served here: wsgi's app plus the floor pages (bench/app.py).
+APP = "bench.app:app"
 PASSWORD = "bench-password-1"  # noqa: S105 - generated accounts, benchmark only
 LEARNER = "learner@example.org"
 LEARNER_PASSWORD = "justcommunities"  # noqa: S105 - the demo password
@@ -481,7 +484,7 @@ def gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            status, _, _ = request(port, "/healthz" if target == "wsgi:app" else "/")
+            status, _, _ = request(port, "/healthz" if target == APP else "/")
             if status == 200:
                 return proc
         except OSError:
@@ -685,7 +688,7 @@ def main() -> int:
     else:
         print(f"cache: in-process (Redis at {args.redis} does not answer)", flush=True)
     app_port, bare_port = free_port(), free_port()
-    app_proc = gunicorn("wsgi:app", app_port, env)
+    app_proc = gunicorn(APP, app_port, env)
     bare_proc = gunicorn("bench.bare:app", bare_port, env)
     try:
         return drive(args, targets, app_port, bare_port, app_proc, use_wrk)
@@ -700,6 +703,9 @@ def drive(args, targets: dict, app_port: int, bare_port: int, app_proc, use_wrk:
     # the public, so they are driven without the learner's cookie (PUBLIC)
     pages: list[tuple[str, str, bool]] = [
         ("healthz", "/healthz", False),
+        # The floors (bench/app.py): what every signed-in page pays before its own content.
+        ("signed-in JSON", "/_bench/signed-in", False),
+        ("layout", "/_bench/layout", False),
         ("catalogue", "/courses", False),
         ("course page", "/courses/JC-101", False),
         ("lesson", targets["lesson"], False),

@@ -282,3 +282,43 @@ def count_queries(app):
                 event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+#: Redis for the tests of what is kept per process (database 7; those tests skip without it).
+SHARED_CACHE_URL = "redis://127.0.0.1:6379/7"
+
+
+@pytest.fixture
+def shared_cache_workers(app, tmp_path):
+    """shared_cache_workers(**config) -> (reader, writer, redis client): two apps made by
+    create_app() on the test database, standing for two gunicorn workers that share Redis as
+    their cache, under a key prefix of the test's own (removed after). Skips without Redis."""
+    import uuid
+
+    from tests.auth.test_production import redis_client
+
+    made: list = []
+    prefix = f"lms-test-{uuid.uuid4().hex}:"
+    client = redis_client(SHARED_CACHE_URL)
+
+    def make(**config):
+        extra = {"FROZEN_NOW": app.config["FROZEN_NOW"],
+                 "COURSES_DIR": app.config["COURSES_DIR"],
+                 "CACHE_REDIS_URL": SHARED_CACHE_URL, "CACHE_KEY_PREFIX": prefix, **config}
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        pair = [make_test_app(str(tmp_path / f"{name}{len(made)}"), url, **extra)
+                for name in ("reader", "writer")]
+        for one in pair:
+            one.test_client_class = FreshContextClient
+        made.extend(pair)
+        return pair[0], pair[1], client
+
+    yield make
+    for one in made:
+        listener = one.extensions.get(lms_cache.LISTENER)
+        if isinstance(listener, lms_cache._Listener):
+            listener.close()
+        with one.app_context():
+            db.engine.dispose()
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)

@@ -33,8 +33,9 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from lms.auth.models import User
-from lms.cohorts.models import CohortMember
-from lms.courses.models import CourseInstructor, Enrolment
+from lms.cache import Watched
+from lms.cohorts.models import Cohort, CohortMember
+from lms.courses.models import Course, CourseInstructor, Enrolment
 from lms.extensions import db
 
 STAFF_ROLES = ("registrar", "admin")
@@ -150,6 +151,29 @@ def _load_viewers(users: list[User]) -> dict[int, Viewer]:
 
 _CACHE_KEY = "lms.community.viewer"
 
+#: Seconds a member's viewer may be kept in a process: the bound for a membership changed
+#: outside the app (psql, a restored backup), which nothing announces. Every change made
+#: through the app (enrol, leave a cohort, an instructor added on import) shows at once.
+VIEWER_CACHE_SECONDS = 30
+
+#: The signed-in member's viewer, kept per process while none of the tables it is read from is
+#: written (with Redis as the cache; lms.cache.Watched). Of enrolments only which user and
+#: course count: the lesson page's visit record writes an enrolment's activity columns.
+#: Cohorts and courses count too: deleting one removes its members, enrolments or instructors
+#: through the database's cascade, which no session statement names. The user's own role,
+#: active flag and e-mail are in the key.
+_KEPT = Watched("viewer", {Enrolment.__tablename__, CourseInstructor.__tablename__,
+                           CohortMember.__tablename__, Cohort.__tablename__,
+                           Course.__tablename__},
+                max_age=VIEWER_CACHE_SECONDS,
+                columns={Enrolment.__tablename__: {Enrolment.user_id.key,
+                                                   Enrolment.course_id.key}})
+
+
+def _kept_viewer(user: User) -> Viewer:
+    key = f"{user.id}:{user.role}:{int(bool(user.active))}:{user.email.lower()}"
+    return _KEPT.fetch(key, lambda: _load_viewers([user])[user.id])
+
 
 def _signed_in_id() -> int | None:
     if has_request_context() and current_user.is_authenticated:
@@ -169,7 +193,7 @@ def viewers_for(users: Iterable[User]) -> dict[int, Viewer]:
         # removes access at once).
         cached = request.environ.get(_CACHE_KEY)
         if cached is None or cached.user_id != signed_in:
-            cached = request.environ[_CACHE_KEY] = _load_viewers(users)[signed_in]
+            cached = request.environ[_CACHE_KEY] = _kept_viewer(users[0])
         return {signed_in: cached}
     return _load_viewers(users)
 

@@ -8,7 +8,6 @@ of the test's own, removed afterwards.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -21,33 +20,14 @@ from lms.auth.models import User
 from lms.credentials import services as credentials
 from lms.credentials.public import LOOKUP_CACHE_SECONDS
 from lms.extensions import db
-from tests.auth.test_production import redis_client as redis_client_or_skip
 from tests.conftest import DEFAULT_PASSWORD, FreshContextClient, make_test_app
 from tests.verify.conftest import TODAY, at
 
-REDIS_URL = "redis://127.0.0.1:6379/7"
-
 
 @pytest.fixture
-def workers(app, programme_dir, tmp_path, today_is):
-    """(reader, writer): two apps on the test database sharing one Redis."""
-    redis_client = redis_client_or_skip(REDIS_URL)
-    prefix = f"lms-test-{uuid.uuid4().hex}:"
-    extra = {"FROZEN_NOW": app.config["FROZEN_NOW"], "COURSES_DIR": app.config["COURSES_DIR"],
-             "CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix}
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    made = [make_test_app(str(tmp_path / name), url, **extra) for name in ("reader", "writer")]
-    for one in made:
-        one.test_client_class = FreshContextClient
-    yield made[0], made[1], redis_client
-    for one in made:
-        listener = one.extensions.get(lms_cache.LISTENER)
-        if isinstance(listener, lms_cache._Listener):
-            listener.close()
-        with one.app_context():
-            db.engine.dispose()
-    for key in redis_client.scan_iter(f"{prefix}*"):
-        redis_client.delete(key)
+def workers(programme_dir, today_is, shared_cache_workers):
+    """(reader, writer, redis client): two workers sharing Redis (tests/conftest.py)."""
+    return shared_cache_workers()
 
 
 def api(client, credential_id: str) -> dict:
