@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, func, or_, select, true
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, load_only, selectinload
 
 from lms.auth.models import User
 from lms.authoring.frontmatter import plain
@@ -718,17 +718,27 @@ class DashboardEntry:
     continue_item: Item | None
 
 
+#: What a dashboard card shows of a course (its overview and source can be long).
+_DASHBOARD_COURSE = (Course.code, Course.title, Course.item_count, Course.published)
+#: What a "Continue" link needs of an item.
+_CONTINUE_ITEM = (Item.course_id, Item.slug, Item.title, Item.kind, Item.position, Item.active,
+                  Item.audience)
+
+
 def dashboard(user) -> list[DashboardEntry]:
     """The learner's enrolments in courses they may see, most recent activity first.
 
     A course unpublished after the learner enrolled is left out (its pages answer 404).
     Constant number of queries.
     """
+    # One query: the course from the join the visibility check needs anyway and the last
+    # item joined, each with only what the card shows.
     enrolments = list(db.session.scalars(
         select(Enrolment).join(Course, Course.id == Enrolment.course_id)
         .where(Enrolment.user_id == user.id, _visible_to(user))
         .order_by(Enrolment.completed_at.is_not(None), Enrolment.last_activity_at.desc())
-        .options(selectinload(Enrolment.course), selectinload(Enrolment.last_item))))
+        .options(contains_eager(Enrolment.course).load_only(*_DASHBOARD_COURSE),
+                 joinedload(Enrolment.last_item).load_only(*_CONTINUE_ITEM))).unique())
     done = _done_counts(enrolments)
     first_items = _first_open_items(enrolments)
     entries = []
@@ -749,7 +759,8 @@ def _first_open_items(enrolments: list[Enrolment]) -> dict[int, Item]:
              .where(Item.course_id.in_(wanted), _learner_items())
              .group_by(Item.course_id).subquery())
     items = db.session.scalars(select(Item).join(
-        first, (Item.course_id == first.c.course_id) & (Item.position == first.c.pos)))
+        first, (Item.course_id == first.c.course_id) & (Item.position == first.c.pos))
+        .options(load_only(*_CONTINUE_ITEM)))
     return {wanted[i.course_id]: i for i in items}
 
 

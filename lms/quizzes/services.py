@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.authoring.schema import DEFAULT_PASSING_SCORE
 from lms.courses import services as courses
@@ -302,10 +302,12 @@ def start_attempt(quiz: Quiz, user, enrolment: Enrolment | None, now: datetime, 
 
 
 def load_attempt(attempt_id: int) -> Attempt | None:
-    """An attempt with its drawn questions and their versions (three queries in all)."""
+    """An attempt with its quiz, the quiz's item and course (joined: every attempt page shows
+    them), its drawn questions and their versions: three queries in all."""
     return db.session.scalar(
         select(Attempt).where(Attempt.id == attempt_id)
-        .options(selectinload(Attempt.questions).selectinload(AttemptQuestion.version))
+        .options(joinedload(Attempt.quiz).joinedload(Quiz.item).joinedload(Item.course),
+                 selectinload(Attempt.questions).selectinload(AttemptQuestion.version))
         .execution_options(populate_existing=True))
 
 

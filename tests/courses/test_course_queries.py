@@ -66,7 +66,7 @@ def course_ids() -> list[int]:
 #: A signed-in request spends one of them on its session and user.
 # Signed-in pages include the notification bell's one grouped count (lms/community).
 BUDGET = {"catalogue": 6, "catalogue anonymous": 2, "lesson": 5, "lesson preview": 7,
-          "course page": 7, "dashboard": 9}
+          "course page": 7, "dashboard": 7}
 
 
 def assert_same(small: tuple[int, list[str]], large: tuple[int, list[str]],

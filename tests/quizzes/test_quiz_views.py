@@ -200,6 +200,24 @@ def test_no_script_save_button_saves_and_returns_to_the_attempt(app, tmp_path, n
     assert FormFields(r.get_data(as_text=True)).filled["q-txt"] == ["land"]
 
 
+#: The attempt page's statements, pinned (issue 16): session and user; the attempt with its
+#: quiz, item and course (joined); its drawn questions; their versions; the bell.
+ATTEMPT_PAGE_QUERIES = 5
+
+
+@pytest.mark.parametrize("questions", [2, 12])
+def test_the_attempt_page_takes_constant_queries(app, tmp_path, now, learner_in,
+                                                  count_queries, questions):
+    quiz = install(tmp_path, now, quiz_md(choice_questions(questions)))
+    browser, learner = learner_in(quiz)
+    assert start(browser, quiz).status_code == 302
+    attempt = latest_attempt(quiz, learner)
+    with count_queries() as counter:
+        page = browser.get(f"/quiz/attempts/{attempt.id}")
+    assert page.status_code == 200 and "Check" in page.get_data(as_text=True)
+    assert counter.count == ATTEMPT_PAGE_QUERIES, "\n".join(counter.statements)
+
+
 def test_starting_twice_resumes_the_open_attempt(app, tmp_path, now, learner_in):
     quiz = install(tmp_path, now, quiz_md())
     browser, learner = learner_in(quiz)
