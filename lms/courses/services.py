@@ -738,7 +738,7 @@ def dashboard(user) -> list[DashboardEntry]:
         .where(Enrolment.user_id == user.id, _visible_to(user))
         .order_by(Enrolment.completed_at.is_not(None), Enrolment.last_activity_at.desc())
         .options(contains_eager(Enrolment.course).load_only(*_DASHBOARD_COURSE),
-                 joinedload(Enrolment.last_item).load_only(*_CONTINUE_ITEM))).unique())
+                 joinedload(Enrolment.last_item).load_only(*_CONTINUE_ITEM))))
     done = _done_counts(enrolments)
     first_items = _first_open_items(enrolments)
     entries = []

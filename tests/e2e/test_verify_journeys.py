@@ -75,6 +75,8 @@ def test_visitor_verifies_an_id_and_a_pdf_then_sees_the_revocation(page: Page, a
     page.locator("#state-form").get_by_role("button").click()
     expect(page.locator("#credential-status")).to_contain_text("Exam misconduct")
     page.get_by_role("button", name="Sign out", include_hidden=True).evaluate("b => b.click()")
+    # The sign-out lands before the next navigation (else the one aborts the other).
+    expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_attached()
 
     page.goto(f"/verify/{credential_id}")
     expect(page.locator(".verify-status")).to_contain_text("Revoked")
