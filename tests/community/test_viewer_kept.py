@@ -16,7 +16,7 @@ from lms.cohorts import services as cohorts
 from lms.community import notifications as notes
 from lms.courses.models import Enrolment
 from lms.extensions import db
-from tests.conftest import DEFAULT_PASSWORD
+from tests.builders import client_for
 
 
 @pytest.fixture
@@ -31,14 +31,6 @@ def membership_reads(counter) -> int:
     return sum("cohort_members" in s and "course_instructors" in s for s in counter.statements)
 
 
-def signed_in(app, user):
-    client = app.test_client()
-    response = client.post("/account/signin", data={"email": user.email,
-                                                    "password": DEFAULT_PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
 def notify(world, user, now) -> None:
     """One unread notification on the member's cohort board and one on the course board."""
     notes.notify([user.id], "reply", "On the cohort board", "/t/1", world.cohort_a_key, "a",
@@ -48,11 +40,11 @@ def notify(world, user, now) -> None:
     db.session.commit()
 
 
-def test_the_bell_reads_the_memberships_once_per_process(world, workers, now,
+def test_the_bell_reads_the_memberships_once_per_process(world, workers, now, sign_in,
                                                           count_queries):
     reader, writer, _ = workers
     notify(world, world.ana, now)
-    client = signed_in(reader, world.ana)
+    client = client_for(reader, sign_in, world.ana)
     with count_queries(of=reader) as first:
         assert BELL.format(2) in client.get("/dashboard").get_data(as_text=True)
     assert membership_reads(first) == 1
@@ -73,10 +65,10 @@ def test_the_bell_reads_the_memberships_once_per_process(world, workers, now,
 
 
 def test_leaving_a_cohort_through_another_worker_shows_on_the_next_page(
-        world, workers, now):
+        world, workers, now, sign_in):
     reader, writer, _ = workers
     notify(world, world.ana, now)
-    client = signed_in(reader, world.ana)
+    client = client_for(reader, sign_in, world.ana)
     assert BELL.format(2) in client.get("/dashboard").get_data(as_text=True)
     with writer.app_context():
         cohorts.remove_member(db.session.get(type(world.cohort_a), world.cohort_a.id),
@@ -85,10 +77,10 @@ def test_leaving_a_cohort_through_another_worker_shows_on_the_next_page(
     assert BELL.format(1) in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_a_deleted_cohort_shows_at_once_too(world, workers, now):
+def test_a_deleted_cohort_shows_at_once_too(world, workers, now, sign_in):
     reader, writer, _ = workers
     notify(world, world.ana, now)
-    client = signed_in(reader, world.ana)
+    client = client_for(reader, sign_in, world.ana)
     assert BELL.format(2) in client.get("/dashboard").get_data(as_text=True)
     with writer.app_context():
         # The members go through the database's cascade, which no statement of the session
@@ -97,10 +89,10 @@ def test_a_deleted_cohort_shows_at_once_too(world, workers, now):
     assert BELL.format(1) in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_a_new_role_is_part_of_the_key(world, workers, now):
+def test_a_new_role_is_part_of_the_key(world, workers, now, sign_in):
     reader, writer, _ = workers
     notify(world, world.registrar, now)  # registrars see every board
-    client = signed_in(reader, world.registrar)
+    client = client_for(reader, sign_in, world.registrar)
     assert BELL.format(2) in client.get("/dashboard").get_data(as_text=True)
     with writer.app_context():
         user = db.session.get(type(world.registrar), world.registrar.id)
