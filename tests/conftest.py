@@ -290,7 +290,7 @@ SHARED_CACHE_URL = "redis://127.0.0.1:6379/7"
 
 @pytest.fixture
 def shared_cache_workers(app, tmp_path):
-    """shared_cache_workers(**config) -> (reader, writer, redis client): two apps made by
+    """shared_cache_workers() -> (reader, writer, redis client): two apps made by
     create_app() on the test database, standing for two gunicorn workers that share Redis as
     their cache, under a key prefix of the test's own (removed after). Skips without Redis."""
     import uuid
@@ -301,10 +301,10 @@ def shared_cache_workers(app, tmp_path):
     prefix = f"lms-test-{uuid.uuid4().hex}:"
     client = redis_client(SHARED_CACHE_URL)
 
-    def make(**config):
+    def make():  # called by the test's own fixture, once its clock and files are set
         extra = {"FROZEN_NOW": app.config["FROZEN_NOW"],
                  "COURSES_DIR": app.config["COURSES_DIR"],
-                 "CACHE_REDIS_URL": SHARED_CACHE_URL, "CACHE_KEY_PREFIX": prefix, **config}
+                 "CACHE_REDIS_URL": SHARED_CACHE_URL, "CACHE_KEY_PREFIX": prefix}
         url = app.config["SQLALCHEMY_DATABASE_URI"]
         pair = [make_test_app(str(tmp_path / f"{name}{len(made)}"), url, **extra)
                 for name in ("reader", "writer")]

@@ -19,10 +19,9 @@ from lms.courses.models import Course, Item
 from lms.extensions import db
 from tests.auth.test_production import redis_client as redis_client_or_skip
 from tests.builders import basic_course, lesson
-from tests.conftest import FreshContextClient, make_test_app
+from tests.conftest import SHARED_CACHE_URL, FreshContextClient, make_test_app
 
 OWNER = "owner@example.org"
-REDIS_URL = "redis://127.0.0.1:6379/7"
 PAGE = "/courses/C-1/items/basics/first"
 
 
@@ -32,8 +31,8 @@ def two_workers(request, app, tmp_path, now):
     extra: dict = {"FROZEN_NOW": now, "COURSES_DIR": app.config["COURSES_DIR"]}
     redis_client, prefix = None, f"lms-test-{uuid.uuid4().hex}:"
     if request.param == "redis":
-        redis_client = redis_client_or_skip(REDIS_URL)
-        extra.update(CACHE_REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=prefix)
+        redis_client = redis_client_or_skip(SHARED_CACHE_URL)
+        extra.update(CACHE_REDIS_URL=SHARED_CACHE_URL, CACHE_KEY_PREFIX=prefix)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     apps = [make_test_app(str(tmp_path / name), url, **extra) for name in ("reader", "editor")]
     for made in apps:
@@ -97,6 +96,6 @@ def test_an_import_that_changes_a_title_shows_in_the_outline(
 def test_the_cache_is_in_process_by_default_and_redis_when_configured(app, tmp_path):
     assert type(cache.cache).__name__ == "SimpleCache"
     other = make_test_app(str(tmp_path / "r"), app.config["SQLALCHEMY_DATABASE_URI"],
-                          CACHE_REDIS_URL=REDIS_URL)
+                          CACHE_REDIS_URL=SHARED_CACHE_URL)
     with other.app_context():
         assert type(cache.cache).__name__ == "RedisCache"
